@@ -1,0 +1,154 @@
+"""Sustained worker throughput on the bundled broker, against a no-op faust agent.
+
+    python bench/worker_throughput.py [--events 60000]
+
+Produces a backlog of heartbeats for the sample contracts' services once, then lets each
+consumer (a no-op faust agent, then `slamon worker`) read it in its own consumer group.
+Progress is read from the group's committed offsets, so both are timed the same way:
+events / (time all offsets were committed - time the first one was).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from monitor.broker import DevBroker, create_topics, free_port  # noqa: E402
+from monitor.settings import Settings  # noqa: E402
+
+PARTITIONS = 4
+
+
+def heartbeats(count: int) -> list[bytes]:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    services = ["api", "web", "db", "queue"]
+    lines = []
+    for index in range(count):
+        moment = start + timedelta(seconds=10 * (index // len(services)))
+        service = services[index % len(services)]
+        status = "down" if (index // len(services)) % 997 < 3 else "up"
+        lines.append(
+            orjson.dumps(
+                {
+                    "event_id": f"hb-{index}",
+                    "type": "status",
+                    "service": service,
+                    "status": status,
+                    "at": moment.isoformat(),
+                }
+            )
+        )
+    return lines
+
+
+async def committed(bootstrap: str, group: str, partitions: list[TopicPartition]) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    except Exception:
+        return 0
+    finally:
+        await admin.close()
+    return sum(max(meta.offset, 0) for meta in offsets.values())
+
+
+def timed_run(command: list[str], env: dict[str, str], bootstrap: str, group: str, total: int) -> float:
+    partitions = [TopicPartition(env.get("SLAMON_TOPIC_UPTIME", "sla.uptime"), p) for p in range(PARTITIONS)]
+    log = Path(env["SLAMON_DATA_DIR"] + ".log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    first = None
+    try:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"{group} exited with {process.returncode}; see {log}")
+            done = asyncio.run(committed(bootstrap, group, partitions))
+            now = time.monotonic()
+            if done and first is None:
+                first = (now, done)
+            if done >= total:
+                assert first is not None
+                return (done - first[1]) / (now - first[0]) if now > first[0] else float("nan")
+            time.sleep(0.5)
+        raise SystemExit(f"{group}: not done in time")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=60_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="slamon-wbench-"))
+    with DevBroker() as broker:
+        env = dict(os.environ)
+        env.update(
+            {
+                "SLAMON_BROKER": broker.url,
+                "SLAMON_BROKER_KIND": "dev",
+                "SLAMON_DATABASE": f"sqlite:///{work / 'ledger.db'}",
+                "SLAMON_PARTITIONS": str(PARTITIONS),
+                "SLAMON_IDLE_TIMEOUT": "10m",
+                "PYTHONPATH": str(REPO),
+            }
+        )
+        settings = Settings(**{"broker": broker.url, "broker_kind": "dev"})
+        asyncio.run(create_topics(broker.bootstrap, dict.fromkeys(settings.topics.all(), PARTITIONS)))
+        events = work / "events.jsonl"
+        events.write_bytes(b"\n".join(heartbeats(args.events)) + b"\n")
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "produce", "--events", str(events)], env=env, check=True
+        )
+        print(f"produced {args.events:,} events in {time.perf_counter() - started:.1f} s")
+
+        noop = timed_run(
+            [sys.executable, str(REPO / "bench" / "noop_app.py")],
+            env
+            | {
+                "BENCH_APP_ID": "bench-noop",
+                "SLAMON_DATA_DIR": str(work / "noop"),
+                "SLAMON_WEB_PORT": str(free_port()),
+            },
+            broker.bootstrap,
+            "bench-noop",
+            args.events,
+        )
+        worker = timed_run(
+            [sys.executable, "-m", "monitor.cli", "worker"],
+            env
+            | {
+                "SLAMON_APP_ID": "bench-worker",
+                "SLAMON_WEB_PORT": str(free_port()),
+                "SLAMON_DATA_DIR": str(work / "worker"),
+            },
+            broker.bootstrap,
+            "bench-worker",
+            args.events,
+        )
+    print(f"no-op faust agent : {noop:>10,.0f} events/s")
+    print(f"slamon worker     : {worker:>10,.0f} events/s")
+    print(f"ratio worker/no-op: {worker / noop:.3f}   (target >= 0.8)")
+
+
+if __name__ == "__main__":
+    main()

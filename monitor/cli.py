@@ -1,0 +1,400 @@
+"""The ``slamon`` command line (SPEC.md section 9)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor.durations import parse_duration
+from monitor.loader import load_contracts
+from monitor.settings import DEFAULT_CONTRACTS
+
+MAX_INVALID_LINES_SHOWN = 20
+
+
+def _aware_timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"timestamp needs a UTC offset: {text!r}")
+    return moment
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"slamon: error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load_contracts(args.directory)
+    for problem in loaded.problems:
+        print(problem)
+    for contract in loaded.contracts:
+        print(f"ok: {contract.id} ({len(contract.clauses)} clause(s))")
+    if loaded.problems:
+        print(f"{len(loaded.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.replay import ReplayError, replay
+
+    loaded = load_contracts(args.contracts)
+    for problem in loaded.problems:
+        print(f"contract problem: {problem}", file=sys.stderr)
+    if not loaded.contracts:
+        return _fail("no valid contract to evaluate")
+    events = Path(args.events)
+    try:
+        handle = events.open("rb")
+    except OSError as error:
+        return _fail(f"cannot read events file {events}: {error.strerror}")
+    with handle:
+        try:
+            report = replay(loaded.contracts, handle, args.as_of, args.allowed_lateness)
+        except ReplayError as error:
+            return _fail(str(error))
+    out = sys.stdout
+    for record in report.records:
+        out.write(json.dumps(record) + "\n")
+    if args.notices:
+        try:
+            Path(args.notices).write_text("".join(json.dumps(n) + "\n" for n in report.notices))
+        except OSError as error:
+            return _fail(f"cannot write notices to {args.notices}: {error.strerror}")
+    _print_input_summary(report)
+    return 0
+
+
+def _print_input_summary(report) -> None:  # type: ignore[no-untyped-def]
+    for number, reason in report.invalid_lines[:MAX_INVALID_LINES_SHOWN]:
+        print(f"invalid event on line {number}: {reason}", file=sys.stderr)
+    hidden = len(report.invalid_lines) - MAX_INVALID_LINES_SHOWN
+    if hidden > 0:
+        print(f"... and {hidden} more invalid line(s)", file=sys.stderr)
+    counts = ", ".join(f"{outcome.value} {report.outcomes[outcome]}" for outcome in sorted(report.outcomes))
+    print(f"events: {counts or 'none'}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The product on its embedded default: broker, worker, ledger, metrics and webhooks."""
+    from monitor.demo import Demo, run_demo
+
+    loaded = load_contracts(args.contracts)
+    if loaded.problems or not loaded.contracts:
+        for problem in loaded.problems:
+            print(problem, file=sys.stderr)
+        return _fail(f"the contracts in {args.contracts} do not load")
+    demo = Demo(
+        contracts=Path(args.contracts).resolve(),
+        workdir=Path(args.workdir),
+        duration=args.duration,
+        exit_when_done=args.exit_when_done,
+        metrics_port=args.metrics_port,
+    )
+    return run_demo(demo)
+
+
+SETTING_FLAGS = {
+    "broker": "kafka://host:port of the broker (SLAMON_BROKER)",
+    "broker_kind": "'kafka' or 'dev' for the bundled broker (SLAMON_BROKER_KIND)",
+    "contracts": "directory of contract files (SLAMON_CONTRACTS)",
+    "database": "ledger database URL (SLAMON_DATABASE)",
+    "allowed_lateness": "e.g. 1h (SLAMON_ALLOWED_LATENESS)",
+    "idle_timeout": "e.g. 5m (SLAMON_IDLE_TIMEOUT)",
+    "partitions": "partitions of the input topics (SLAMON_PARTITIONS)",
+    "web_port": "faust web port (SLAMON_WEB_PORT)",
+    "metrics_port": "Prometheus /metrics port, 0 = off (SLAMON_METRICS_PORT)",
+    "metrics_host": "address /metrics listens on (SLAMON_METRICS_HOST)",
+    "at_risk_budget_percent": "budget share used for sla.at_risk, default 75 (SLAMON_AT_RISK_BUDGET_PERCENT)",
+    "subscriptions": "webhook subscriptions YAML file (SLAMON_SUBSCRIPTIONS)",
+}
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    for name in names:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=f"setting_{name}", help=SETTING_FLAGS[name])
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Settings from flags over ``SLAMON_*`` variables over defaults; a bad one fails clearly."""
+    from pydantic import ValidationError
+
+    from monitor.settings import Settings
+
+    given = {
+        key.removeprefix("setting_"): value
+        for key, value in vars(args).items()
+        if key.startswith("setting_") and value is not None
+    }
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_url=False)
+        )
+        raise SettingsError(problems) from None
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    from monitor.produce import produce_file
+
+    settings = _settings(args)
+    path = Path(args.events)
+    if not path.is_file():
+        return _fail(f"cannot read events file {path}")
+    sent = produce_file(settings, path)
+    print(", ".join(f"{topic}: {count}" for topic, count in sorted(sent.items())) or "nothing to send")
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from monitor.ledger.store import Ledger
+
+    settings = _settings(args)
+    ledger = Ledger(settings.database)
+    try:
+        for record in ledger.read_results(args.contract):
+            sys.stdout.write(json.dumps(record) + "\n")
+    finally:
+        ledger.close()
+    return 0
+
+
+def _open_ledger(settings):  # type: ignore[no-untyped-def]
+    """The ledger of the settings; a SQLite file that does not exist is an error, not created."""
+    from sqlalchemy.engine import make_url
+
+    from monitor.ledger.store import Ledger
+
+    url = make_url(settings.database)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        raise LedgerMissing(f"no ledger at {url.database}: run `slamon worker` (or `slamon demo`) first")
+    return Ledger(settings.database)
+
+
+class LedgerMissing(ValueError):
+    pass
+
+
+def _contract_named(settings, name: str):  # type: ignore[no-untyped-def]
+    loaded = load_contracts(settings.contracts)
+    for contract in loaded.contracts:
+        if contract.id == name:
+            return contract
+    known = ", ".join(sorted(c.id for c in loaded.contracts)) or "none"
+    raise LedgerMissing(f"unknown contract {name!r} in {settings.contracts} (known: {known})")
+
+
+def _write_output(text: str, output: str | None) -> int:
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        return _fail(f"cannot write {output}: {error.strerror}")
+    print(f"written to {output}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from monitor.statements.build import StatementError, build_statement
+    from monitor.statements.render import render
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        return _fail(f"--period must look like 2026-10, got {args.period!r}")
+    settings = _settings(args)
+    try:
+        contract = _contract_named(settings, args.contract)
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
+    try:
+        records = ledger.read_results(contract.id)
+        details = ledger.read_details(contract.id, args.period)
+    finally:
+        ledger.close()
+    try:
+        statement = build_statement(contract, args.period, records, details, datetime.now(UTC))
+    except StatementError as error:
+        return _fail(str(error))
+    return _write_output(render(statement, args.format), args.output)
+
+
+def cmd_liability(args: argparse.Namespace) -> int:
+    from monitor.statements.liability import build_liability, liability_json, liability_text
+    from monitor.timeutil import to_us
+
+    settings = _settings(args)
+    loaded = load_contracts(settings.contracts)
+    try:
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
+    try:
+        records = ledger.read_results()
+    finally:
+        ledger.close()
+    as_of = to_us(args.as_of) if args.as_of is not None else None
+    entries = build_liability(records, loaded.contracts, as_of)
+    text = liability_json(entries) + "\n" if args.format == "json" else liability_text(entries)
+    return _write_output(text, None)
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    """The webhook outbox: deliveries by status, or one notice's attempts (its retry schedule)."""
+    from alerting.outbox import list_attempts, list_deliveries
+
+    settings = _settings(args)
+    try:
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
+    try:
+        if args.attempts:
+            rows = list_attempts(ledger.engine, args.attempts)
+        else:
+            rows = list_deliveries(ledger.engine, args.status)
+    finally:
+        ledger.close()
+    for row in rows:
+        sys.stdout.write(json.dumps(row, default=str) + "\n")
+    return 0
+
+
+def cmd_dev_broker(args: argparse.Namespace) -> int:
+    from monitor.broker import run_dev_broker
+    from monitor.settings import Topics
+
+    topics = Topics()
+    partitions = {name: args.partitions for name in topics.all()}
+    run_dev_broker(args.port, partitions)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from monitor.stream.run import run_worker
+
+    settings = _settings(args)
+    loaded = load_contracts(settings.contracts)
+    for problem in loaded.problems:
+        print(f"contract problem: {problem}", file=sys.stderr)
+    if not loaded.contracts:
+        return _fail(f"no valid contract in {settings.contracts}")
+    subscriptions = []
+    if settings.subscriptions is not None:
+        from alerting.subscriptions import SubscriptionFileError, load_subscriptions
+
+        try:
+            subscriptions = load_subscriptions(settings.subscriptions)
+        except SubscriptionFileError as error:
+            return _fail(f"webhook subscriptions: {error}")
+    return run_worker(settings, loaded.contracts, subscriptions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slamon", description="Streaming SLA compliance monitor")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check every contract file in a directory")
+    validate.add_argument("directory")
+    validate.set_defaults(handler=cmd_validate)
+
+    replay = commands.add_parser("replay", help="evaluate contracts over a JSON Lines events file")
+    replay.add_argument("--contracts", required=True, help="directory of contract files")
+    replay.add_argument("--events", required=True, help="JSON Lines file of events")
+    replay.add_argument("--as-of", type=_aware_timestamp, help="RFC 3339 clock for finality")
+    replay.add_argument("--allowed-lateness", type=_duration, default=timedelta(hours=1), help="default 1h")
+    replay.add_argument("--notices", metavar="FILE", help="also write the notices, as JSON Lines, to FILE")
+    replay.set_defaults(handler=cmd_replay)
+
+    produce = commands.add_parser("produce", help="publish a JSON Lines file to the event topics")
+    produce.add_argument("--events", required=True)
+    _add_setting_flags(produce, ["broker", "broker_kind"])
+    produce.set_defaults(handler=cmd_produce)
+
+    worker = commands.add_parser("worker", help="run the stream processor (faust worker)")
+    _add_setting_flags(worker, list(SETTING_FLAGS))
+    worker.set_defaults(handler=cmd_worker)
+
+    results = commands.add_parser("results", help="print the ledger's period results")
+    results.add_argument("--contract")
+    _add_setting_flags(results, ["database"])
+    results.set_defaults(handler=cmd_results)
+
+    report = commands.add_parser("report", help="a contract's statement for one month, from the ledger")
+    report.add_argument("--contract", required=True, help="contract id")
+    report.add_argument("--period", required=True, help="month, e.g. 2026-10")
+    report.add_argument("--format", choices=["md", "html", "csv", "json"], default="md")
+    report.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _add_setting_flags(report, ["database", "contracts"])
+    report.set_defaults(handler=cmd_report)
+
+    liability = commands.add_parser("liability", help="credits owed and projected, per contract and currency")
+    liability.add_argument("--as-of", type=_aware_timestamp, help="the ledger as it stood at this time")
+    liability.add_argument("--format", choices=["text", "json"], default="text")
+    _add_setting_flags(liability, ["database", "contracts"])
+    liability.set_defaults(handler=cmd_liability)
+
+    deliveries = commands.add_parser("deliveries", help="the webhook outbox: pending, delivered, dead")
+    deliveries.add_argument("--status", choices=["pending", "delivered", "dead", "disabled"])
+    deliveries.add_argument("--attempts", metavar="NOTICE_ID", help="every attempt for one notice")
+    _add_setting_flags(deliveries, ["database"])
+    deliveries.set_defaults(handler=cmd_deliveries)
+
+    broker = commands.add_parser("dev-broker", help="run the bundled Kafka-compatible broker (memory only)")
+    broker.add_argument("--port", type=int, default=9092)
+    broker.add_argument("--partitions", type=int, default=4)
+    broker.set_defaults(handler=cmd_dev_broker)
+
+    demo = commands.add_parser("demo", help="the whole product on the bundled broker, with a sample stream")
+    demo.add_argument("--contracts", default=str(DEFAULT_CONTRACTS), help="default: the shipped samples")
+    demo.add_argument(
+        "--workdir", default="slamon-demo", help="ledger, logs and state (replaced on each run)"
+    )
+    demo.add_argument(
+        "--duration", type=float, default=60.0, help="seconds to feed the stream in (default 60)"
+    )
+    demo.add_argument("--metrics-port", type=int, default=0, help="default 9464, or a free port")
+    demo.add_argument("--exit-when-done", action="store_true", help="stop once October has closed")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SettingsError as error:
+        return _fail(f"invalid setting: {error}")
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The contract language of SPEC.md section 2, as pydantic models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+from iso4217 import Currency
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from monitor.durations import Duration
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldProblem(ValueError):
+    """A check across fields whose problem belongs to one field: ``location`` is its path
+    relative to the model that raised it (the loader appends it to the error's location)."""
+
+    def __init__(self, location: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown IANA time zone {name!r}") from error
+    return name
+
+
+def _check_currency(code: str) -> str:
+    if code not in Currency.__members__ or code != code.upper():
+        raise ValueError(f"unknown ISO 4217 currency code {code!r}")
+    return code
+
+
+class CreditTier(_Strict):
+    below_percent: Percent
+    credit_percent: Percent
+
+
+class ConsecutiveRule(_Strict):
+    periods: Annotated[int, Field(ge=1)]
+    credit_percent: Percent = Decimal(0)
+    remedy: Literal["contract_review", "termination_right", "none"] = "none"
+
+
+class RecurringWindow(_Strict):
+    """A scheduled window: local wall-clock starts given by an RFC 5545 RRULE."""
+
+    rrule: NonEmptyText
+    duration: Duration
+
+    @field_validator("rrule")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        if "DTSTART" in text.upper():
+            raise ValueError("DTSTART is not allowed: occurrences start at local midnight of effective_from")
+        try:
+            rule = rrulestr(text, dtstart=datetime(2000, 1, 1))
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"invalid RRULE {text!r}: {error}") from error
+        if not isinstance(rule, rrule):
+            raise ValueError("only a single RRULE is supported")
+        return text
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("duration must be positive")
+        return value
+
+    def rule(self, dtstart: datetime) -> rrule:
+        return rrulestr(self.rrule, dtstart=dtstart)  # type: ignore[return-value]
+
+
+class OneOffWindow(_Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OneOffWindow:
+        if self.end <= self.start:
+            raise FieldProblem(("end",), "must be after start")
+        return self
+
+
+def _window_form(value: object) -> str:
+    """A window with an ``rrule`` key is recurring, any other is one-off: errors then name
+    the fields of the form the author meant, not of both forms."""
+    if isinstance(value, dict):
+        return WINDOW_RECURRING if "rrule" in value else WINDOW_ONE_OFF
+    return WINDOW_RECURRING if isinstance(value, RecurringWindow) else WINDOW_ONE_OFF
+
+
+WINDOW_RECURRING, WINDOW_ONE_OFF = "recurring-window", "one-off-window"
+MaintenanceWindow = Annotated[
+    Annotated[RecurringWindow, Tag(WINDOW_RECURRING)] | Annotated[OneOffWindow, Tag(WINDOW_ONE_OFF)],
+    Discriminator(_window_form),
+]
+
+
+class Maintenance(_Strict):
+    windows: list[MaintenanceWindow] = Field(default_factory=list)
+    announced_min_notice: Duration | None = None
+
+
+class _ClauseBase(_Strict):
+    id: Identifier
+    description: NonEmptyText | None = None
+    target_percent: Percent
+    credits: list[CreditTier] = Field(default_factory=list)
+    consecutive: ConsecutiveRule | None = None
+
+
+class UptimeClause(_ClauseBase):
+    kind: Literal["uptime"]
+    service: NonEmptyText
+    exclude_maintenance: bool = True
+    min_outage: Duration = timedelta(0)
+
+
+class ResponseTimeClause(_ClauseBase):
+    kind: Literal["response_time"]
+    measure: Literal["responded", "resolved"]
+    within: Duration
+    priorities: list[NonEmptyText] | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("within must be positive")
+        return value
+
+
+Clause = Annotated[UptimeClause | ResponseTimeClause, Field(discriminator="kind")]
+
+
+class Contract(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    id: Identifier
+    customer: NonEmptyText
+    provider: NonEmptyText
+    timezone: Annotated[str, AfterValidator(_check_zone)]
+    currency: Annotated[str, AfterValidator(_check_currency)]
+    monthly_fee: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    effective_from: date
+    effective_to: date | None = None
+    credit_cap_percent: Percent | None = None
+    # share of an open period's error budget used at which sla.at_risk fires (default: global)
+    at_risk_budget_percent: Percent | None = None
+    maintenance: Maintenance = Field(default_factory=Maintenance)
+    clauses: Annotated[list[Clause], Field(min_length=1)]
+
+    @field_validator("effective_from", "effective_to", mode="before")
+    @classmethod
+    def _plain_date(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            raise ValueError("must be a local date like 2026-01-01, not a timestamp")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise FieldProblem(
+                ("effective_to",), f"must be after effective_from ({self.effective_from.isoformat()})"
+            )
+        seen: dict[str, int] = {}
+        for index, clause in enumerate(self.clauses):
+            if clause.id in seen:
+                raise FieldProblem(
+                    ("clauses", index, "id"),
+                    f"duplicate clause id {clause.id!r} (also clauses[{seen[clause.id]}].id)",
+                )
+            seen[clause.id] = index
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def minor_unit(self) -> int:
+        return Currency[self.currency].exponent or 0

@@ -1,0 +1,337 @@
+"""``slamon demo``: the whole product on its embedded default, in about two minutes.
+
+Starts the bundled broker, a worker (SQLite ledger, /metrics) and a local webhook receiver
+that prints the notices it gets, then feeds the sample contracts two months of events
+compressed into ``--duration`` seconds. Everything stops on Ctrl-C (or, with
+``--exit-when-done``, once October has closed and its notices have arrived).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from alerting.signing import verify
+from monitor.broker import DevBroker, free_port, port_is_free
+from monitor.demo_stream import sample_events
+from monitor.produce import route
+from monitor.settings import Settings
+
+SECRET_ENV = "SLAMON_DEMO_WEBHOOK_SECRET"
+CLOSING_PERIOD = "2026-10"  # the sample stream's last month: its close carries the credit
+PROGRESS_EVERY = 3.0
+
+
+def out(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class DemoReceiver:
+    """Prints each notice once (receivers deduplicate by webhook-id), after checking its signature."""
+
+    secret: str
+    port: int = field(default_factory=free_port)
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rejected: int = 0
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.receive({k.lower(): v for k, v in self.headers.items()}, body)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def receive(self, headers: dict[str, str], body: bytes) -> None:
+        notice_id = headers.get("webhook-id", "")
+        stamp = headers.get("webhook-timestamp", "")
+        if not verify(
+            self.secret, notice_id, stamp, body, headers.get("webhook-signature", ""), tolerance=300
+        ):
+            self.rejected += 1
+            return
+        if notice_id in self.seen:
+            return
+        payload = json.loads(body)
+        self.seen[notice_id] = payload
+        out(f"  webhook  {payload['type']:<18} {payload['data']['summary']}")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/notices"
+
+
+@dataclass
+class Demo:
+    contracts: Path
+    workdir: Path
+    duration: float = 60.0
+    exit_when_done: bool = False
+    metrics_port: int = 0
+    broker: DevBroker | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    receiver: DemoReceiver | None = None
+
+    # setup -------------------------------------------------------------------------
+    def _prepare_workdir(self) -> None:
+        if self.workdir.exists():
+            shutil.rmtree(self.workdir)  # a fresh run: the broker keeps nothing either
+        self.workdir.mkdir(parents=True)
+
+    @property
+    def database(self) -> str:
+        return f"sqlite:///{self.workdir.resolve() / 'ledger.db'}"
+
+    def _worker_env(self, secret: str) -> dict[str, str]:
+        assert self.broker is not None and self.receiver is not None
+        subscriptions = self.workdir / "subscriptions.yaml"
+        subscriptions.write_text(
+            "subscriptions:\n"
+            f"  - name: demo-receiver\n    url: {self.receiver.url}\n    secret_env: {SECRET_ENV}\n"
+        )
+        return {
+            **os.environ,
+            "SLAMON_BROKER": self.broker.url,
+            "SLAMON_BROKER_KIND": "dev",
+            "SLAMON_DATABASE": self.database,
+            "SLAMON_CONTRACTS": str(self.contracts),
+            "SLAMON_DATA_DIR": str(self.workdir / "worker-data"),
+            "SLAMON_METRICS_PORT": str(self.metrics_port),
+            "SLAMON_WEB_PORT": str(free_port()),
+            # longer than any gap between two events of a partition while the stream is fed,
+            # so only the quiet after it moves clocks to the wall clock and closes October
+            "SLAMON_IDLE_TIMEOUT": "15s",
+            "SLAMON_SUBSCRIPTIONS": str(subscriptions),
+            "SLAMON_WEBHOOK_RETRY_SCHEDULE": "1s,5s,30s",
+            SECRET_ENV: secret,
+        }
+
+    def start(self) -> None:
+        self._prepare_workdir()
+        if not self.metrics_port:
+            self.metrics_port = 9464 if port_is_free(9464) else free_port()
+        out("Starting the bundled Kafka-compatible broker ...")
+        self.broker = DevBroker(log_path=self.workdir / "broker.log").start()
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        self.receiver = DemoReceiver(secret)
+        self.receiver.start()
+        out(f"Webhook receiver listening on {self.receiver.url}")
+        out(f"Starting the worker (ledger {self.database}) ...")
+        log = (self.workdir / "worker.log").open("ab")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "worker"],
+            env=self._worker_env(secret),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait(lambda: self._scrape() is not None, 60, "the worker's metrics endpoint")
+        out(f"Metrics at {self.metrics_url}")
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def _scrape(self) -> str | None:
+        try:
+            with urllib.request.urlopen(self.metrics_url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+
+    def _wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.worker is not None and self.worker.poll() is not None:
+                code = self.worker.returncode
+                raise DemoError(f"the worker stopped (exit {code}); see {self.workdir}/worker.log")
+            if time.monotonic() > deadline:
+                raise DemoError(f"gave up waiting for {what} after {timeout:.0f} s; see {self.workdir}")
+            time.sleep(0.5)
+
+    # the stream --------------------------------------------------------------------
+    def feed(self) -> None:
+        events = sample_events()
+        out(
+            f"Feeding {len(events):,} events (two months of heartbeats, outages, maintenance and "
+            f"tickets) in about {self.duration:.0f} s ..."
+        )
+        settings = Settings(broker=self.broker.url, broker_kind="dev")  # type: ignore[union-attr]
+        asyncio.run(_paced_send(settings, events, self.duration, self._progress))
+
+    def _progress(self, sent: int, total: int, stream_time: str) -> None:
+        applied = _applied(self._scrape() or "")
+        out(f"  ... {sent:>6,}/{total:,} events sent, stream at {stream_time[:16]}, applied {applied:,}")
+
+    def wait_for_month_close(self) -> None:
+        out(
+            f"Stream done; waiting for {CLOSING_PERIOD} to close (idle partitions move to the wall clock) ..."
+        )
+        self._wait(self._closed, 180, f"the {CLOSING_PERIOD} month close")
+
+    def _closed(self) -> bool:
+        """Every contract's record of the month is final (its notices were then sent)."""
+        from monitor.ledger.store import Ledger
+
+        ledger = Ledger(self.database)
+        try:
+            records = [r for r in ledger.read_results() if r["record"] == "contract"]
+        finally:
+            ledger.close()
+        month = [r for r in records if r["period"] == CLOSING_PERIOD]
+        return bool(month) and all(r["final"] for r in month) and self._closing_notices_arrived()
+
+    def _closing_notices_arrived(self) -> bool:
+        assert self.receiver is not None
+        return any(
+            p["type"] == "sla.period_closed" and p["data"]["period"]["month"] == CLOSING_PERIOD
+            for p in list(self.receiver.seen.values())
+        )
+
+    def summary(self) -> None:
+        from monitor.ledger.store import Ledger
+
+        ledger = Ledger(self.database)
+        try:
+            records = ledger.read_results()
+        finally:
+            ledger.close()
+        out("\nWhat the ledger says:")
+        for record in records:
+            if record["record"] == "contract" and record["credit_percent"]:
+                state = "final" if record["final"] else "provisional"
+                credit = f"{record['credit_percent']}% = {record['credit_amount']} {record['currency']}"
+                out(f"  {record['contract']} {record['period']} ({state}): credit {credit}")
+        received = self.receiver.seen if self.receiver is not None else {}
+        out(f"  {len(received)} notices received by the webhook receiver, each signature checked")
+        out("\nWhere to look:")
+        out(f"  metrics:    {self.metrics_url}")
+        flags = f"--database {self.database} --contracts {self.contracts}"
+        report = f"slamon report --contract acme-hosting --period {CLOSING_PERIOD} --format md"
+        out(f"  statement:  {report} {flags}")
+        out(f"  liability:  slamon liability {flags}")
+        out(f"  logs:       {self.workdir}/worker.log")
+
+    # stopping ----------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait(timeout=10)
+        if self.receiver is not None:
+            self.receiver.stop()
+        if self.broker is not None:
+            self.broker.stop()
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def run_demo(demo: Demo) -> int:
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        demo.start()
+        demo.feed()
+        demo.wait_for_month_close()
+        demo.summary()
+        if not demo.exit_when_done:
+            out("\nThe worker keeps running (metrics stay live). Press Ctrl-C to stop everything.")
+            while not stopping.wait(1.0):
+                pass
+        return 0
+    except KeyboardInterrupt:
+        out("\nStopping ...")
+        return 130
+    except DemoError as error:
+        print(f"slamon demo: {error}", file=sys.stderr)
+        return 1
+    finally:
+        demo.stop()
+        signal.signal(signal.SIGTERM, previous)
+        out("Stopped: broker, worker and receiver are down.")
+
+
+async def _paced_send(
+    settings: Settings,
+    events: list[dict[str, Any]],
+    duration: float,
+    progress: Callable[[int, int, str], None],
+) -> None:
+    """Send the events in time order, spreading their event-time span over ``duration`` seconds."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap, acks="all", max_batch_size=1, linger_ms=0
+    )
+    await producer.start()
+    try:
+        first, last = _instant(events[0]["at"]), _instant(events[-1]["at"])
+        span = max(last - first, 1.0)
+        began = time.monotonic()
+        shown = began
+        pending = []
+        for sent, event in enumerate(events, start=1):
+            due = began + (_instant(event["at"]) - first) / span * duration
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.gather(*pending)
+                pending.clear()
+                await asyncio.sleep(delay)
+            line = orjson.dumps(event)
+            topic, key = route(line, settings)
+            pending.append(await producer.send(topic, value=line, key=key))
+            if time.monotonic() - shown >= PROGRESS_EVERY:
+                shown = time.monotonic()
+                await asyncio.to_thread(progress, sent, len(events), event["at"])
+        await asyncio.gather(*pending)
+        progress(len(events), len(events), events[-1]["at"])
+    finally:
+        await producer.stop()
+
+
+def _instant(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _applied(metrics: str) -> int:
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith("slamon_events_total{") and 'outcome="applied"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)

@@ -1,0 +1,273 @@
+"""The engine: events in, period results out. Pure and deterministic: no I/O, no clock of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from monitor.contract import Contract, UptimeClause
+from monitor.engine.calendar import ContractCalendar
+from monitor.engine.credits import assess_clause, assess_contract
+from monitor.engine.details import ClauseDetails, response_details, uptime_details
+from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice, UptimeBudget
+from monitor.engine.response import ResponseClauseState
+from monitor.engine.results import ClauseResult, ClauseStatus, PeriodResult
+from monitor.engine.schedule import MaintenanceSchedule
+from monitor.engine.timeline import ServiceTimeline
+from monitor.engine.uptime import UptimeClauseState
+from monitor.engine.watch import NoticeWatch
+from monitor.events import Event
+from monitor.timeutil import EPOCH, ONE_MICROSECOND, span_us, to_us
+
+DEFAULT_LATENESS = timedelta(hours=1)
+MIN_FOLD_STEP_US = 60 * 1_000_000
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    LATE = "late"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    reason: str | None = None
+
+
+APPLIED = Verdict(Outcome.APPLIED)
+DUPLICATE = Verdict(Outcome.DUPLICATE)
+LATE = Verdict(Outcome.LATE, "late")
+
+
+class Engine:
+    """Evaluates contracts over one ordered-or-not stream of events.
+
+    The watermark is the largest ``at`` of the valid events seen. Events older than the
+    watermark minus ``allowed_lateness`` are late and not applied; everything before that
+    point is settled and folded into running totals, so memory does not grow with events.
+    """
+
+    def __init__(
+        self,
+        contracts: Sequence[Contract],
+        allowed_lateness: timedelta = DEFAULT_LATENESS,
+        *,
+        clocked_by_events: bool = True,
+        at_risk_budget_percent: Decimal = DEFAULT_AT_RISK_BUDGET_PERCENT,
+    ):
+        """``clocked_by_events=False`` leaves the watermark to the driver (``advance_to``): the
+        live worker sets it from several input partitions that are read at different paces.
+        ``at_risk_budget_percent`` applies to contracts that do not set their own."""
+        self._clocked_by_events = clocked_by_events
+        self.contracts = {c.id: c for c in sorted(contracts, key=lambda c: c.id)}
+        self.lateness = span_us(allowed_lateness)
+        self._fold_step = max(self.lateness, MIN_FOLD_STEP_US)
+        self.watermark: int | None = None
+        self._settled: int | None = None
+        self._earliest: int | None = None  # of the events applied before there was a watermark
+        self._seen: dict[str, int] = {}
+        self.timelines: dict[str, ServiceTimeline] = {}
+        self._uptime: dict[str, list[UptimeClauseState]] = {}
+        self._responses: dict[str, list[ResponseClauseState]] = {}
+        self._clauses: dict[str, list[UptimeClauseState | ResponseClauseState]] = {}
+        for contract in self.contracts.values():
+            self._add_contract(contract)
+        self.watch = NoticeWatch(
+            [state for states in self._clauses.values() for state in states],
+            self.lateness,
+            at_risk_budget_percent,
+            self._assess,
+        )
+
+    def _add_contract(self, contract: Contract) -> None:
+        calendar = ContractCalendar(contract)
+        schedule = MaintenanceSchedule(contract, calendar)
+        states: list[UptimeClauseState | ResponseClauseState] = []
+        for clause in contract.clauses:
+            if isinstance(clause, UptimeClause):
+                timeline = self.timelines.setdefault(clause.service, ServiceTimeline())
+                state = UptimeClauseState(contract, clause, calendar, schedule, timeline)
+                self._uptime.setdefault(clause.service, []).append(state)
+                states.append(state)
+            else:
+                response = ResponseClauseState(contract, clause, calendar)
+                self._responses.setdefault(contract.id, []).append(response)
+                states.append(response)
+        self._clauses[contract.id] = states
+
+    # input ---------------------------------------------------------------------------
+    def apply(self, event: Event) -> Verdict:
+        """Apply one valid event; say whether it was applied, a duplicate or late."""
+        kind = event.type  # dispatch on the tag: this is the per-event hot path
+        if kind == "ticket" and event.contract not in self.contracts:  # type: ignore[union-attr]
+            return Verdict(Outcome.INVALID, f"unknown contract {event.contract!r}")  # type: ignore[union-attr]
+        event_id = event.event_id
+        seen = self._seen
+        if event_id in seen:
+            return DUPLICATE
+        at = (event.at - EPOCH) // ONE_MICROSECOND
+        key_time = to_us(event.start) if kind == "maintenance" else at  # type: ignore[union-attr]
+        watermark = self.watermark
+        if watermark is not None and key_time < watermark - self.lateness:
+            # still a valid event: its `at` (a maintenance announcement's) moves the clock
+            if self._clocked_by_events and at > watermark:
+                self._advance(at)
+            return LATE
+        seen[event_id] = key_time
+        if self._settled is None and (self._earliest is None or key_time < self._earliest):
+            self._earliest = key_time
+        if kind == "status":
+            timeline = self.timelines.get(event.service)  # type: ignore[union-attr]
+            if timeline is not None:
+                is_down = event.status == "down"  # type: ignore[union-attr]
+                timeline.add_status(at, event_id, is_down)
+                if is_down:
+                    self.watch.down_status(event.service, at)  # type: ignore[union-attr]
+        elif kind == "maintenance":
+            timeline = self.timelines.get(event.service)  # type: ignore[union-attr]
+            if timeline is not None:
+                timeline.add_announcement(key_time, to_us(event.end), at, event_id)  # type: ignore[union-attr]
+                self.watch.maintenance(event.service, watermark if watermark is not None else at)  # type: ignore[union-attr]
+        else:
+            for response in self._responses.get(event.contract, ()):  # type: ignore[union-attr]
+                response.add(event.ticket_id, event.action, at, event_id, event.priority)  # type: ignore[union-attr]
+            self.watch.ticket(event.contract, at)  # type: ignore[union-attr]
+        if self._clocked_by_events and (watermark is None or at > watermark):
+            self._advance(at)
+        return APPLIED
+
+    def advance(self, clock: datetime) -> None:
+        """Move the watermark forward to ``clock`` (never back): idle partitions, ``--as-of``."""
+        self._advance(to_us(clock))
+
+    def advance_to(self, instant: int) -> None:
+        """``advance`` for an instant in microseconds since the epoch."""
+        self._advance(instant)
+
+    def _advance(self, instant: int) -> None:
+        if self.watermark is not None and instant <= self.watermark:
+            return
+        self.watermark = instant
+        bound = instant - self.lateness
+        if self._settled is None:
+            # nothing is settled yet: start no later than the earliest event already applied
+            self._settled = min(bound, self._earliest) if self._earliest is not None else bound
+        if bound >= self._settled + self._fold_step:
+            self._fold(bound)
+        if instant >= self.watch.next_due:
+            self.watch.run(instant, self._settled)
+
+    def _fold(self, upto: int) -> None:
+        start = self._settled
+        assert start is not None
+        for service, timeline in self.timelines.items():
+            states = self._uptime.get(service, ())
+            for state in states:
+                state.fold(start, upto)
+                state.freeze_final(upto)  # before the timeline forgets old maintenance
+            timeline.fold(upto)
+            if timeline.ended_spans:
+                for state in states:
+                    state.record_outages(timeline.ended_spans)
+                timeline.ended_spans = []
+        for responses in self._responses.values():
+            for response in responses:
+                response.fold(upto)
+        self._seen = {k: v for k, v in self._seen.items() if v >= upto}
+        self._settled = upto
+
+    # output --------------------------------------------------------------------------
+    def take_notices(self) -> list[Notice]:
+        """The notices established since the last call, in a deterministic order."""
+        notices, self.watch.pending = self.watch.pending, []
+        return notices
+
+    def recent_notices(self) -> list[Notice]:
+        """Every notice of the periods still open or just closed: a recovered driver states
+        them again (same ids), in case the ones it had taken were lost in the crash."""
+        return list(self.watch.recent.values())
+
+    def results(self, clock: int | None = None) -> list[PeriodResult]:
+        """Clause results for every period started before ``clock`` (default: the watermark),
+        then the contract results, in contract order."""
+        clock = self.watermark if clock is None else clock
+        if clock is None:
+            return []
+        results: list[PeriodResult] = []
+        for contract_id, states in self._clauses.items():
+            clause_results: list[ClauseResult] = []
+            for state in states:
+                clause_results.extend(self._assess(state, clock))
+            clause_results.sort(key=lambda r: (r.clause, r.period))
+            results.extend(clause_results)
+            results.extend(assess_contract(self.contracts[contract_id], clause_results))
+        return results
+
+    def _assess(self, state: UptimeClauseState | ResponseClauseState, clock: int) -> list[ClauseResult]:
+        if isinstance(state, UptimeClauseState):
+            figures = state.results(clock, self._settled)
+            attained = {key: f.attained for key, f in figures.periods.items()}
+            final = {key: state.is_final(key, clock, self.lateness, figures.undecided) for key in attained}
+        else:
+            counts = state.results(clock)
+            attained = {key: c.attained for key, c in counts.items()}
+            final = {key: state.is_final(key, clock, self.lateness) for key in attained}
+        return assess_clause(state.contract, state.clause, attained, final)
+
+    def clause_status(self) -> list[ClauseStatus]:
+        """Each clause's latest period started before the watermark, with its error budget."""
+        clock = self.watermark
+        if clock is None:
+            return []
+        statuses = []
+        for states in self._clauses.values():
+            for state in states:
+                results = self._assess(state, clock)
+                if results:
+                    statuses.append(self._status(state, results[-1], clock))
+        return statuses
+
+    def _status(
+        self, state: UptimeClauseState | ResponseClauseState, result: ClauseResult, clock: int
+    ) -> ClauseStatus:
+        target = Fraction(result.target_percent)
+        if isinstance(state, UptimeClauseState):
+            downtime = state.results(clock, self._settled).periods[result.period].downtime
+            budget = UptimeBudget(state.whole_period_eligible(result.period), downtime, result.target_percent)
+            used = budget.used if budget.used is not None else Fraction(int(downtime > 0))
+            breached = budget.breached()
+        else:
+            used = (100 - result.attained) / (100 - target) if target < 100 else Fraction(int(not result.met))
+            breached = not result.met
+        return ClauseStatus(
+            contract=result.contract,
+            clause=result.clause,
+            period=result.period,
+            attained=result.attained,
+            target_percent=result.target_percent,
+            budget_remaining=1 - used,
+            breached=breached,
+            consecutive_breaches=result.consecutive_breaches,
+        )
+
+    def clause_details(self, clock: int | None = None, periods: int = 2) -> list[ClauseDetails]:
+        """Outages, maintenance and missed tickets behind each clause's latest ``periods``
+        periods started before ``clock`` (default: the watermark)."""
+        clock = self.watermark if clock is None else clock
+        if clock is None:
+            return []
+        details: list[ClauseDetails] = []
+        for states in self._clauses.values():
+            for state in states:
+                recent = self._assess(state, clock)[-periods:]
+                if isinstance(state, UptimeClauseState):
+                    details += uptime_details(state, recent, clock)
+                else:
+                    details += response_details(state, recent, clock)
+        return details

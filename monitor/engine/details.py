@@ -1,0 +1,76 @@
+"""The detail behind a period's figures, for statements: outages counted, maintenance
+excluded, missed tickets. Plain JSON-able data (times in µs since the epoch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.engine.calendar import PeriodKey
+from monitor.engine.response import ResponseClauseState
+from monitor.engine.results import ClauseResult
+from monitor.engine.uptime import UptimeClauseState
+
+MAX_LINES = 500  # per list and period: a flapping service must not make a record huge
+
+
+@dataclass(frozen=True)
+class ClauseDetails:
+    contract: str
+    clause: str
+    period: PeriodKey
+    final: bool
+    data: dict[str, Any]
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "record": "details",
+            "contract": self.contract,
+            "clause": self.clause,
+            "period": self.period,
+            "final": self.final,
+            "details": self.data,
+        }
+
+
+def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock: int) -> list[ClauseDetails]:
+    lines, open_start = state.outages_until(clock)
+    details = []
+    for result in results:
+        outages = [
+            [start, end, counted, open_start == start and end == clock]
+            for start, end, counted in lines.get(result.period, [])
+        ]
+        maintenance = [list(line) for line in state.excluded_lines(result.period, clock)]
+        data = {
+            "kind": "uptime",
+            "as_of": clock,
+            "outages": outages[:MAX_LINES],
+            "outages_total": len(outages),
+            "maintenance": maintenance[:MAX_LINES],
+            "maintenance_total": len(maintenance),
+        }
+        details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
+    return details
+
+
+def response_details(
+    state: ResponseClauseState, results: list[ClauseResult], clock: int
+) -> list[ClauseDetails]:
+    missed = state.missed_until(clock)
+    counts = state.results(clock)
+    details = []
+    for result in results:
+        lines = sorted(missed.get(result.period, []), key=lambda line: (line[2], line[0]))
+        count = counts.get(result.period)
+        data = {
+            "kind": "response_time",
+            "as_of": clock,
+            "within_us": state.within,
+            "missed": [list(line) for line in lines[:MAX_LINES]],
+            "missed_total": len(lines),
+            "counted": count.counted if count is not None else 0,
+            "on_time": count.on_time if count is not None else 0,
+        }
+        details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
+    return details

@@ -1,0 +1,65 @@
+"""A contract's scheduled maintenance windows as UTC intervals, computed per period and cached."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.contract import Contract, OneOffWindow, RecurringWindow
+from monitor.engine.calendar import ContractCalendar, PeriodKey
+from monitor.engine.intervals import Interval, clip, merge
+from monitor.timeutil import from_us, span_us, to_us
+
+_CACHED_PERIODS = 4
+
+
+class MaintenanceSchedule:
+    def __init__(self, contract: Contract, calendar: ContractCalendar) -> None:
+        self._zone = contract.zone
+        self._calendar = calendar
+        start = contract.effective_from
+        self._dtstart = datetime(start.year, start.month, start.day)
+        windows = contract.maintenance.windows
+        self._recurring = [w for w in windows if isinstance(w, RecurringWindow)]
+        self._rules = [(w.rule(self._dtstart), w.duration) for w in self._recurring]
+        self._one_off = merge((to_us(w.start), to_us(w.end)) for w in windows if isinstance(w, OneOffWindow))
+        self._longest = max((span_us(d) for _, d in self._rules), default=0)
+        self._cache: dict[PeriodKey, list[Interval]] = {}
+
+    @property
+    def empty(self) -> bool:
+        return not self._rules and not self._one_off
+
+    def _occurrences(self, lo: int, hi: int) -> list[Interval]:
+        """Recurring windows overlapping ``[lo, hi)``; starts are local wall-clock times."""
+        if not self._rules:
+            return []
+        # naive local bounds, widened by a day for any UTC offset
+        naive_lo = from_us(lo - self._longest).astimezone(self._zone).replace(tzinfo=None)
+        naive_hi = from_us(hi).astimezone(self._zone).replace(tzinfo=None)
+        naive_lo -= timedelta(days=1)
+        naive_hi += timedelta(days=1)
+        found = []
+        for rule, duration in self._rules:
+            for local in rule.between(naive_lo, naive_hi, inc=True):
+                start = to_us(local.replace(tzinfo=self._zone))  # fold=0: the earlier offset
+                found.append((start, start + span_us(duration)))
+        return clip(found, lo, hi)
+
+    def _period_windows(self, key: PeriodKey) -> list[Interval]:
+        windows = self._cache.get(key)
+        if windows is None:
+            lo, hi = self._calendar.bounds(key)
+            windows = merge(self._occurrences(lo, hi) + clip(self._one_off, lo, hi))
+            if len(self._cache) >= _CACHED_PERIODS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = windows
+        return windows
+
+    def windows(self, lo: int, hi: int) -> list[Interval]:
+        """Merged scheduled windows within ``[lo, hi)`` (only inside the contract's periods)."""
+        if self.empty:
+            return []
+        found: list[Interval] = []
+        for key, piece_lo, piece_hi in self._calendar.pieces(lo, hi):
+            found.extend(clip(self._period_windows(key), piece_lo, piece_hi))
+        return merge(found)

@@ -1,0 +1,120 @@
+"""The engine's state as plain JSON-able data (a copy), so a stream processor can persist and restore it.
+
+Plain data rather than pickle: a snapshot read back from a changelog topic can never run code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.engine.core import Engine
+from monitor.engine.response import ResponseClauseState, Ticket, TicketCounts
+from monitor.engine.timeline import ServiceTimeline
+from monitor.engine.uptime import UptimeClauseState, UptimeFigures, _SpanProgress
+
+SNAPSHOT_VERSION = 2
+
+
+def _timeline_data(timeline: ServiceTimeline) -> dict[str, Any]:
+    return {
+        "settled": timeline.settled,
+        "down_before": timeline.down_before,
+        "down_since": timeline.down_since,
+        "pending": list(timeline.pending),
+        "announcements": list(timeline.announcements),
+    }
+
+
+def _restore_timeline(timeline: ServiceTimeline, data: dict[str, Any]) -> None:
+    timeline.settled = data["settled"]
+    timeline.down_before = data["down_before"]
+    timeline.down_since = data["down_since"]
+    timeline.pending = [tuple(change) for change in data["pending"]]  # type: ignore[misc]
+    timeline.pending_downs = sum(1 for change in timeline.pending if change[2])
+    timeline.announcements = [tuple(a) for a in data["announcements"]]  # type: ignore[misc]
+
+
+def _uptime_data(state: UptimeClauseState) -> dict[str, Any]:
+    return {
+        "downtime": dict(state.downtime),
+        "frozen": {key: [f.eligible, f.downtime] for key, f in state.frozen.items()},
+        "span": [state._open_span.qualified, dict(state._open_span.held)],
+        "first_open": state._first_open,
+        "all_frozen": state._all_frozen,
+        "next_freeze_at": state._next_freeze_at,
+        "outages": {key: [list(line) for line in lines] for key, lines in state.outages.items()},
+    }
+
+
+def _restore_uptime(state: UptimeClauseState, data: dict[str, Any]) -> None:
+    state.downtime = dict(data["downtime"])
+    state.frozen = {key: UptimeFigures(*value) for key, value in data["frozen"].items()}
+    state._open_span = _SpanProgress(data["span"][0], dict(data["span"][1]))
+    state._first_open = data["first_open"]
+    state._all_frozen = data["all_frozen"]
+    state._next_freeze_at = data["next_freeze_at"]
+    state.outages = {key: [tuple(line) for line in lines] for key, lines in data["outages"].items()}  # type: ignore[misc]
+
+
+def _response_data(state: ResponseClauseState) -> dict[str, Any]:
+    return {
+        "tickets": {tid: [t.opened, t.first_measure] for tid, t in state.tickets.items()},
+        "counts": {key: [c.counted, c.on_time] for key, c in state.settled_counts.items()},
+        "settled_ids": dict(state.settled_ids),
+        "missed": {key: [list(line) for line in lines] for key, lines in state.missed.items()},
+    }
+
+
+def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
+    state.tickets = {
+        tid: Ticket(tuple(opened) if opened is not None else None, measure)  # type: ignore[arg-type]
+        for tid, (opened, measure) in data["tickets"].items()
+    }
+    state.settled_counts = {key: TicketCounts(*value) for key, value in data["counts"].items()}
+    state.settled_ids = dict(data["settled_ids"])
+    state.missed = {key: [tuple(line) for line in lines] for key, lines in data["missed"].items()}  # type: ignore[misc]
+
+
+def export_state(engine: Engine) -> dict[str, Any]:
+    clauses: dict[str, Any] = {}
+    for contract_id, states in engine._clauses.items():
+        for state in states:
+            key = f"{contract_id}/{state.clause.id}"
+            if isinstance(state, UptimeClauseState):
+                clauses[key] = _uptime_data(state)
+            else:
+                clauses[key] = _response_data(state)
+    return {
+        "version": SNAPSHOT_VERSION,
+        "watermark": engine.watermark,
+        "settled": engine._settled,
+        "earliest": engine._earliest,
+        "seen": dict(engine._seen),
+        "timelines": {service: _timeline_data(t) for service, t in engine.timelines.items()},
+        "clauses": clauses,
+        "notices": engine.watch.export(),
+    }
+
+
+def restore_state(engine: Engine, data: dict[str, Any]) -> None:
+    """Load a snapshot into an engine built from the same contracts (unknown parts are skipped)."""
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise ValueError(f"unsupported engine snapshot version {data.get('version')!r}")
+    engine.watermark = data["watermark"]
+    engine._settled = data["settled"]
+    engine._earliest = data["earliest"]
+    engine._seen = dict(data["seen"])
+    for service, timeline_data in data["timelines"].items():
+        timeline = engine.timelines.get(service)
+        if timeline is not None:
+            _restore_timeline(timeline, timeline_data)
+    for contract_id, states in engine._clauses.items():
+        for state in states:
+            clause_data = data["clauses"].get(f"{contract_id}/{state.clause.id}")
+            if clause_data is None:
+                continue
+            if isinstance(state, UptimeClauseState):
+                _restore_uptime(state, clause_data)
+            else:
+                _restore_response(state, clause_data)
+    engine.watch.restore(data["notices"])

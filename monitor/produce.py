@@ -1,0 +1,69 @@
+"""``slamon produce``: publish a JSON Lines file to the event topics with the right keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from monitor.kafka_security import aiokafka_options
+from monitor.settings import Settings
+
+IN_FLIGHT = 500
+
+
+def route(line: bytes, settings: Settings) -> tuple[str, bytes | None]:
+    """Topic and key for one line: uptime and maintenance by service, tickets by contract.
+
+    A line that is not a known event still goes to an input topic, so the worker
+    dead-letters it with the reason, as it would any bad input.
+    """
+    topics = settings.topics
+    try:
+        document = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return topics.uptime, None
+    if not isinstance(document, dict):
+        return topics.uptime, None
+    kind = document.get("type")
+    if kind == "ticket":
+        return topics.tickets, _key(document.get("contract"))
+    topic = topics.maintenance if kind == "maintenance" else topics.uptime
+    return topic, _key(document.get("service"))
+
+
+def _key(value: object) -> bytes | None:
+    return value.encode() if isinstance(value, str) else None
+
+
+async def produce_lines(settings: Settings, lines: Iterable[bytes]) -> Counter[str]:
+    options = {"max_batch_size": 1, "linger_ms": 0} if settings.broker_kind == "dev" else {"linger_ms": 5}
+    options |= aiokafka_options(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", **options)
+    await producer.start()
+    sent: Counter[str] = Counter()
+    pending = []
+    try:
+        for raw in lines:
+            line = raw.rstrip(b"\r\n")
+            if not line.strip():
+                continue
+            topic, key = route(line, settings)
+            pending.append(await producer.send(topic, value=line, key=key))
+            sent[topic] += 1
+            if len(pending) >= IN_FLIGHT:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+def produce_file(settings: Settings, path: Path) -> Counter[str]:
+    with path.open("rb") as handle:
+        return asyncio.run(produce_lines(settings, handle))

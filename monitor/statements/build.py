@@ -1,0 +1,181 @@
+"""Assemble a month's ``Statement`` from the ledger's records (results, contract credits, details)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.contract import Contract
+from monitor.engine.calendar import ContractCalendar
+from monitor.engine.intervals import Interval, clip, covered, merge
+from monitor.statements.model import (
+    ClauseStatement,
+    DayFigure,
+    HistoryLine,
+    MaintenanceLine,
+    MissedTicket,
+    OutageLine,
+    Statement,
+)
+from monitor.timeutil import from_us, to_us
+from monitor.wording import clause_words, period_label, remedy_words
+
+MINUTE_US = Decimal(60_000_000)
+
+
+class StatementError(ValueError):
+    """A statement that cannot be made: unknown contract or period, or no data for it."""
+
+
+def build_statement(
+    contract: Contract,
+    period: str,
+    records: Sequence[dict[str, Any]],
+    details: dict[str, dict[str, Any]],
+    generated_at: datetime,
+) -> Statement:
+    """``records``: the contract's replay-format records; ``details``: per clause, the
+    ledger's detail record of this period (``{"final", "details"}``)."""
+    calendar = ContractCalendar(contract)
+    if calendar.key_of(calendar.bounds(period)[0]) != period:
+        raise StatementError(f"{period} is outside the contract's effective dates")
+    contract_record = _find(records, "contract", period)
+    if contract_record is None:
+        raise StatementError(f"no data for {contract.id} in {period} yet: the ledger has no result for it")
+    zone = ZoneInfo(contract.timezone)
+    start, end = calendar.bounds(period)
+    clauses = [
+        _clause_statement(contract, clause.id, period, records, details.get(clause.id), zone, (start, end))
+        for clause in contract.clauses
+    ]
+    return Statement(
+        contract_id=contract.id,
+        customer=contract.customer,
+        provider=contract.provider,
+        timezone=contract.timezone,
+        currency=contract.currency,
+        monthly_fee=contract.monthly_fee,
+        period=period,
+        period_label=period_label(period),
+        period_start=from_us(start).astimezone(zone),
+        period_end=from_us(end).astimezone(zone),
+        final=bool(contract_record["final"]),
+        clauses=clauses,
+        uncapped_credit_percent=sum((Decimal(repr(c.credit_percent)) for c in clauses), Decimal(0)),
+        cap_percent=contract.credit_cap_percent,
+        credit_percent=Decimal(repr(contract_record["credit_percent"])),
+        credit_amount=Decimal(contract_record["credit_amount"]),
+        remedies=[text for c in clauses for text in c.remedies],
+        generated_at=generated_at.astimezone(zone),
+    )
+
+
+def _find(records: Sequence[dict[str, Any]], kind: str, period: str, clause: str | None = None) -> Any:
+    for record in records:
+        if record["record"] == kind and record["period"] == period and record.get("clause") == clause:
+            return record
+    return None
+
+
+def _clause_statement(
+    contract: Contract,
+    clause_id: str,
+    period: str,
+    records: Sequence[dict[str, Any]],
+    detail: dict[str, Any] | None,
+    zone: ZoneInfo,
+    bounds: Interval,
+) -> ClauseStatement:
+    clause = next(c for c in contract.clauses if c.id == clause_id)
+    record = _find(records, "clause", period, clause_id)
+    if record is None:
+        raise StatementError(f"no result for clause {clause_id} of {contract.id} in {period}")
+    history = [
+        HistoryLine(r["period"], r["attained_percent"], r["met"], r["consecutive_breaches"], r["final"])
+        for r in records
+        if r["record"] == "clause" and r["clause"] == clause_id and r["period"] <= period
+    ]
+    data = detail["details"] if detail is not None else None
+    lines: dict[str, Any] = {"details_known": data is not None}
+    if data is not None and data["kind"] == "uptime":
+        lines |= _uptime_lines(data, zone, bounds)
+    elif data is not None:
+        lines |= _ticket_lines(data, zone)
+    return ClauseStatement(
+        clause_id=clause_id,
+        kind=clause.kind,
+        text=clause_words(contract, clause),
+        target_percent=record["target_percent"],
+        attained_percent=record["attained_percent"],
+        met=record["met"],
+        consecutive_breaches=record["consecutive_breaches"],
+        credit_percent=record["credit_percent"],
+        remedies=[remedy_words(r) for r in record["remedies"]],
+        final=record["final"],
+        history=sorted(history, key=lambda h: h.period),
+        **lines,
+    )
+
+
+def _local(instant: int, zone: ZoneInfo) -> datetime:
+    return from_us(instant).astimezone(zone)
+
+
+def _uptime_lines(data: dict[str, Any], zone: ZoneInfo, bounds: Interval) -> dict[str, Any]:
+    outages = [
+        OutageLine(_local(s, zone), _local(e, zone), Decimal(counted) / MINUTE_US, bool(is_open))
+        for s, e, counted, is_open in data["outages"]
+    ]
+    maintenance = [
+        MaintenanceLine(_local(s, zone), _local(e, zone), Decimal(e - s) / MINUTE_US, kind)
+        for s, e, kind in data["maintenance"]
+    ]
+    spans = [(s, e) for s, e, _, _ in data["outages"]]
+    excluded = merge((s, e) for s, e, _ in data["maintenance"])
+    shown = (bounds[0], min(bounds[1], data["as_of"]))  # an open month: the days up to its clock
+    daily = daily_figures(spans, excluded, zone, shown)
+    return {"outages": outages, "maintenance": maintenance, "daily": daily}
+
+
+def _ticket_lines(data: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    within = data["within_us"]
+    missed = [
+        MissedTicket(
+            ticket_id,
+            priority,
+            _local(opened, zone),
+            _local(opened + within, zone),
+            _local(measure, zone) if measure is not None else None,
+        )
+        for ticket_id, priority, opened, measure in data["missed"]
+    ]
+    return {"missed_tickets": missed, "tickets_counted": data["counted"], "tickets_on_time": data["on_time"]}
+
+
+def daily_figures(
+    spans: list[Interval], excluded: list[Interval], zone: ZoneInfo, bounds: Interval
+) -> list[DayFigure]:
+    """Each local day's availability within ``bounds``: 100 × (eligible − down) / eligible,
+    outside excluded time (100 for a day with nothing eligible)."""
+    start, end = bounds
+    down = merge(spans)
+    figures = []
+    day = _local(start, zone).date()
+    while True:
+        lo = max(_day_start(day, zone), start)
+        hi = min(_day_start(day + timedelta(days=1), zone), end)
+        if lo >= end:
+            break
+        eligible = (hi - lo) - covered(excluded, lo, hi)
+        counted = sum((b - a) - covered(excluded, a, b) for a, b in clip(down, lo, hi))
+        attained = 100.0 if eligible <= 0 else 100 * (eligible - counted) / eligible
+        figures.append(DayFigure(day, attained))
+        day += timedelta(days=1)
+    return figures
+
+
+def _day_start(day: date, zone: ZoneInfo) -> int:
+    return to_us(datetime(day.year, day.month, day.day, tzinfo=zone))

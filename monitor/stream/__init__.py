@@ -1,0 +1,1 @@
+"""The live stream processor: the engine driven by faust-streaming on Kafka."""

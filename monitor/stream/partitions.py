@@ -1,0 +1,48 @@
+"""Which clauses live on which input partition.
+
+Uptime and maintenance events are keyed by service, tickets by contract (SPEC.md section 3),
+so a clause's state lives on the partition its key hashes to, with Kafka's default partitioner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from aiokafka.partitioner import murmur2
+
+from monitor.contract import Contract, ResponseTimeClause, UptimeClause
+
+
+class Stream(StrEnum):
+    """Input topics sharing one clock per partition: uptime with maintenance (both keyed by
+    service, so co-partitioned), and tickets."""
+
+    UPTIME = "uptime"
+    TICKETS = "tickets"
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default (murmur2) partitioner gives this key."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def contracts_for(
+    contracts: Sequence[Contract], stream: Stream, partition: int, partitions: int
+) -> list[Contract]:
+    """The contracts cut down to the clauses whose events arrive on this stream's partition."""
+    chosen = []
+    for contract in contracts:
+        if stream is Stream.UPTIME:
+            clauses = [
+                c
+                for c in contract.clauses
+                if isinstance(c, UptimeClause) and partition_of(c.service, partitions) == partition
+            ]
+        elif partition_of(contract.id, partitions) == partition:
+            clauses = [c for c in contract.clauses if isinstance(c, ResponseTimeClause)]
+        else:
+            clauses = []
+        if clauses:
+            chosen.append(contract.model_copy(update={"clauses": clauses}))
+    return chosen

@@ -1,0 +1,175 @@
+"""Shared fixtures: the bundled broker for the session, and live workers as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from monitor.broker import DevBroker, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+POSTGRES_PORT = 5432
+POSTGRES_SERVER = f"postgresql+psycopg2://postgres@127.0.0.1:{POSTGRES_PORT}/"
+
+
+@pytest.fixture(scope="session")
+def dev_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevBroker]:
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    with DevBroker(log_path=log) as broker:
+        yield broker
+
+
+@dataclass
+class LiveSetup:
+    """Environment for one isolated live run: its own topics, consumer group and ledger."""
+
+    broker: DevBroker
+    database: str
+    workdir: Path
+    name: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    metrics_ports: list[int] = field(default_factory=list)
+    web_ports: list[int] = field(default_factory=list)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "SLAMON_BROKER": self.broker.url,
+                "SLAMON_BROKER_KIND": "dev",
+                "SLAMON_DATABASE": self.database,
+                "SLAMON_APP_ID": self.name,
+                "SLAMON_PARTITIONS": "4",
+                "SLAMON_IDLE_TIMEOUT": "3s",
+                "SLAMON_CONTRACTS": str(self.workdir / "contracts"),
+                "PYTHONPATH": str(REPO),
+                **{f"SLAMON_TOPIC_{t.upper()}": f"{self.name}.{t}" for t in TOPICS},
+            }
+        )
+        env.update(extra)
+        return env
+
+    def slamon(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor.cli", *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+
+    def start_worker(self, idle_timeout: str = "3s", **extra_env: str) -> subprocess.Popen[bytes]:
+        index = len(self.workers)
+        log = (self.workdir / f"worker-{index}.log").open("ab")
+        metrics_port, web_port = free_port(), free_port()
+        self.metrics_ports.append(metrics_port)
+        self.web_ports.append(web_port)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "worker"],
+            env=self.env(
+                SLAMON_WEB_PORT=str(web_port),
+                SLAMON_METRICS_PORT=str(metrics_port),
+                SLAMON_DATA_DIR=str(self.workdir / f"data-{index}"),
+                SLAMON_IDLE_TIMEOUT=idle_timeout,
+                **extra_env,
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.workers.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def wait_for(
+        self, condition: Callable[[], bool], timeout: float = 120.0, explain: Callable[[], str] | None = None
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            for process in self.workers:
+                if process.poll() not in (None, 0, -signal.SIGTERM, -signal.SIGKILL):
+                    raise AssertionError(f"a worker exited with {process.returncode}: {self.logs()}")
+            time.sleep(1.0)
+        self.dump_stacks()
+        state = explain() if explain is not None else ""
+        raise AssertionError(f"timed out after {timeout} s; {state}\nworker logs:\n{self.logs()}")
+
+    def dump_stacks(self) -> None:
+        """Ask running workers to log every thread and asyncio task (mode's SIGUSR1 handler),
+        so that a worker that stopped making progress shows where it waits."""
+        running = [(i, process) for i, process in enumerate(self.workers) if process.poll() is None]
+        for index, process in running:
+            with (self.workdir / f"worker-{index}.log").open("a") as log:
+                log.write(f"\n--- its metrics when the test gave up ---\n{self._progress_metrics(index)}\n")
+            process.send_signal(signal.SIGUSR1)
+        if running:
+            time.sleep(3.0)
+
+    def _progress_metrics(self, index: int) -> str:
+        import urllib.request
+
+        try:
+            url = f"http://127.0.0.1:{self.metrics_ports[index]}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = response.read().decode()
+        except OSError as error:
+            return f"(no metrics: {error})"
+        wanted = ("slamon_events_total", "slamon_watermark", "slamon_consumer")
+        return "\n".join(line for line in body.splitlines() if line.startswith(wanted))
+
+    def full_logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("worker-*.log")))
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-6000:] for p in sorted(self.workdir.glob("worker-*.log"))
+        )
+
+
+TOPICS = ("uptime", "maintenance", "tickets", "results", "deadletter", "notices")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live(request: pytest.FixtureRequest, dev_broker: DevBroker, tmp_path: Path) -> Iterator[LiveSetup]:
+    """A live setup on the session broker, with a SQLite or a fresh PostgreSQL ledger."""
+    from sqlalchemy import create_engine, text
+
+    if request.param == "sqlite":
+        setup = LiveSetup(dev_broker, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
+        admin = None
+    else:
+        name = f"slamon_live_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(POSTGRES_SERVER + "test", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        setup = LiveSetup(dev_broker, POSTGRES_SERVER + name, tmp_path)
+    try:
+        yield setup
+    finally:
+        for process in setup.workers:
+            setup.stop(process, signal.SIGKILL)
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{setup.database.rsplit("/", 1)[1]}" WITH (FORCE)')
+                )
+            admin.dispose()

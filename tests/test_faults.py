@@ -1,0 +1,166 @@
+"""Faults on the live path (marked slow; .ci/run runs them): whatever fails, no counted event
+is lost or counted twice, so the ledger still equals `slamon replay` on the same events."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import orjson
+import pytest
+
+from monitor.broker import DevBroker, free_port
+from monitor.demo_stream import sample_events
+from tests.conftest import POSTGRES_PORT, LiveSetup
+from tests.tcp_proxy import TcpProxy
+from tests.test_live import (
+    ended_contracts,
+    expected_records,
+    explain,
+    ledger_records,
+    prepared_stream,
+    settled,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def stream(live: LiveSetup) -> Path:
+    return prepared_stream(live.workdir)
+
+
+def test_the_ledger_writer_survives_lost_database_connections(live: LiveSetup, stream: Path) -> None:
+    """The worker reaches PostgreSQL through a proxy. Its connections are cut (reset) and new ones
+    refused while the second half of the stream arrives, so the writer must meet the failure: with
+    idle connections only, the pool's pre-ping would replace them without the writer noticing.
+    The idle timeout is longer than the pause between the halves (seconds): with the usual 3 s, a
+    partition that had read its first half moved to the wall clock and the second half was late."""
+    if "postgresql" not in live.database:
+        pytest.skip("connections are cut on the way to the PostgreSQL server")
+    expected = expected_records(live, stream)
+    lines = stream.read_bytes().splitlines(keepends=True)
+    first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    proxy = TcpProxy(free_port(), upstream_port=POSTGRES_PORT).start()
+    try:
+        through_proxy = live.database.replace(f":{POSTGRES_PORT}/", f":{proxy.port}/")
+        live.slamon("produce", "--events", str(first))
+        live.start_worker(idle_timeout="15s", SLAMON_DATABASE=through_proxy)
+        live.wait_for(lambda: len(ledger_records(live)) > 0, 120)  # running, and writing
+        proxy.cut()
+        live.slamon("produce", "--events", str(second))
+        live.wait_for(lambda: "ledger unavailable" in live.full_logs(), 120)
+        time.sleep(5)  # a few retries against a database that is still gone
+        proxy.restore()
+        live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
+    finally:
+        proxy.stop()
+
+
+def shifted(event: dict, days: int, copy: int) -> dict:
+    moved = dict(event, event_id=f"burst{copy}:{event['event_id']}")
+    for key in ("at", "start", "end"):
+        if key in moved:
+            moment = _parse(moved[key]) - timedelta(days=days)
+            moved[key] = moment.isoformat().replace("+00:00", "Z")
+    if "ticket_id" in moved:
+        moved["ticket_id"] = f"burst{copy}-{moved['ticket_id']}"
+    return moved
+
+
+def _parse(stamp: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_a_burst_queued_while_the_worker_is_stopped_is_caught_up_with_nothing_late(
+    live: LiveSetup,
+) -> None:
+    """The sample months and two earlier copies of them (100,000 events; SLAMON_BURST_COPIES
+    sets the number of copies) wait in the topics while the worker is down; it reads them as a
+    backlog. Copies are 70 days apart, so none overlaps the next in time."""
+    if "postgresql" in live.database:
+        pytest.skip("the backlog rule does not depend on the ledger database")
+    ended_contracts(live.workdir / "contracts")
+    events = sample_events()
+    copies = int(os.environ.get("SLAMON_BURST_COPIES", "2"))
+    burst = [shifted(e, 70 * copy, copy) for copy in range(copies, 0, -1) for e in events] + events
+    first, rest = burst[:5000], burst[5000:]
+    (live.workdir / "first.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in first))
+    (live.workdir / "burst.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in rest))
+    (live.workdir / "all.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in burst))
+    assert len(rest) >= 30_000 + 35_000 * copies
+    expected = expected_records(live, live.workdir / "all.jsonl")
+    live.slamon("produce", "--events", str(live.workdir / "first.jsonl"))
+    worker = live.start_worker(idle_timeout="10m")  # running, not idle long enough to use the wall clock
+    live.wait_for(lambda: len(ledger_records(live)) > 0, 120)
+    live.stop(worker, signal.SIGTERM)
+    live.slamon("produce", "--events", str(live.workdir / "burst.jsonl"))
+    live.start_worker()
+    live.wait_for(lambda: settled(live, expected), 600, lambda: explain(live, expected))
+    late = late_counts(scrape(live.metrics_ports[-1]))
+    assert not late, late
+
+
+def scrape(port: int) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[LiveSetup, TcpProxy]]:
+    """A broker of its own that advertises a proxy's port: every client talks through the proxy."""
+    proxy = TcpProxy(free_port(), upstream_port=free_port()).start()
+    broker = DevBroker(port=proxy.upstream_port, log_path=tmp_path / "broker.log", advertised_port=proxy.port)
+    try:
+        with broker:
+            through_proxy = SimpleNamespace(url=f"kafka://127.0.0.1:{proxy.port}")
+            setup = LiveSetup(through_proxy, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)  # type: ignore[arg-type]
+            try:
+                yield setup, proxy
+            finally:
+                for process in setup.workers:
+                    setup.stop(process, signal.SIGKILL)
+    finally:
+        proxy.stop()
+
+
+def test_a_network_cut_of_30_seconds_between_worker_and_broker(proxied: tuple[LiveSetup, TcpProxy]) -> None:
+    live, proxy = proxied
+    stream = prepared_stream(live.workdir)
+    expected = expected_records(live, stream)
+    live.slamon("produce", "--events", str(stream))
+    live.start_worker()
+    live.wait_for(lambda: len(ledger_records(live)) > 0, 120)  # running, and writing
+    proxy.cut()
+    time.sleep(30)
+    proxy.restore()
+    live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
+
+
+def test_a_worker_killed_while_another_runs_is_taken_over(live: LiveSetup, stream: Path) -> None:
+    if "postgresql" in live.database:
+        pytest.skip("group behaviour does not depend on the ledger database")
+    expected = expected_records(live, stream)
+    live.slamon("produce", "--events", str(stream))
+    doomed = live.start_worker()
+    live.start_worker()
+    live.wait_for(lambda: len(ledger_records(live)) > 0 and live.full_logs().count("Worker ready") >= 2, 120)
+    live.stop(doomed, signal.SIGKILL)
+    live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
+    # what the dead worker had read since its last commit is read again: duplicates, not late
+    assert not late_counts(scrape(live.metrics_ports[1]))
+
+
+def late_counts(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines() if 'outcome="late"' in line and not line.endswith(" 0.0")]

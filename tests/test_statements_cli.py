@@ -1,0 +1,132 @@
+"""`slamon report` and `slamon liability` on a ledger written from the sample stream."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+
+from monitor.demo_stream import sample_events
+from monitor.engine import Engine
+from monitor.events import decode_event
+from monitor.ledger.store import Ledger
+from monitor.loader import load_contracts
+from monitor.settings import DEFAULT_CONTRACTS
+from tests.conftest import REPO
+
+CLOSED = datetime(2026, 11, 3, tzinfo=UTC)  # October is final for every clause
+AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def ledger_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The ledger the live worker would write: results, and details of every period."""
+    contracts = load_contracts(DEFAULT_CONTRACTS).contracts
+    engine = Engine(contracts, timedelta(hours=1))
+    for event in sample_events():
+        engine.apply(decode_event(orjson.dumps(event)))
+    url = f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
+    ledger = Ledger(url, contracts)
+    engine.advance(CLOSED)  # the worker writes a month's details as it closes
+    ledger.record_details([d.to_record() for d in engine.clause_details(periods=3)])
+    engine.advance(AS_OF)
+    ledger.write_results(r.to_record() for r in engine.results())
+    ledger.close()
+    return url
+
+
+def slamon(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+
+
+def report(ledger_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return slamon("report", "--database", ledger_url, "--contracts", str(DEFAULT_CONTRACTS), *args)
+
+
+def test_the_october_statement_lists_the_outages_and_the_credit(ledger_url: str) -> None:
+    result = report(ledger_url, "--contract", "acme-hosting", "--period", "2026-10", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    statement = json.loads(result.stdout)
+    assert statement["final"] is True
+    assert statement["credit_amount"] == "1200.00"  # 10% of 12000.00 EUR: the consecutive-breach credit
+    [clause] = statement["clauses"]
+    # the sample stream's October outages of api: 14 Oct 08:00Z for 2h30, 27 Oct 19:00Z for 2h
+    assert [Decimal(o["minutes"]) for o in clause["outages"]] == [150, 120]
+    assert clause["consecutive_breaches"] == 2
+    assert [m["kind"] for m in clause["maintenance"]].count("announced") == 1
+
+
+def test_every_format_can_be_written_to_a_file(ledger_url: str, tmp_path: Path) -> None:
+    for fmt in ("md", "html", "csv", "json"):
+        out = tmp_path / f"statement.{fmt}"
+        args = ("--contract", "globex-support", "--period", "2026-10", "--format", fmt, "--output", str(out))
+        result = report(ledger_url, *args)
+        assert result.returncode == 0, result.stderr
+        assert "Globex" in out.read_text()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "statement.csv").read_text())))
+    assert {"missed_ticket", "credit"} <= {row["section"] for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--contract", "nobody", "--period", "2026-10"), "unknown contract 'nobody'"),
+        (("--contract", "acme-hosting", "--period", "October"), "--period must look like 2026-10"),
+        (("--contract", "acme-hosting", "--period", "2025-06"), "outside the contract's effective dates"),
+        (("--contract", "acme-hosting", "--period", "2027-03"), "no data for acme-hosting in 2027-03"),
+        (
+            ("--contract", "acme-hosting", "--period", "2026-10", "--output", "/proc/no/such/dir/x.md"),
+            "cannot write",
+        ),
+    ],
+)
+def test_bad_requests_get_a_clear_message_and_no_traceback(
+    ledger_url: str, args: tuple, message: str
+) -> None:
+    result = report(ledger_url, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_ledger_is_an_error_not_a_new_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing.db"
+    result = report(f"sqlite:///{missing}", "--contract", "acme-hosting", "--period", "2026-10")
+    assert result.returncode == 2 and "no ledger at" in result.stderr
+    assert not missing.exists()
+
+
+def liability(ledger_url: str, *args: str) -> dict:
+    flags = ("--database", ledger_url, "--contracts", str(DEFAULT_CONTRACTS), "--format", "json")
+    result = slamon("liability", *flags, *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_liability_totals_per_currency(ledger_url: str) -> None:
+    document = liability(ledger_url)
+    assert set(document["totals"]) == {"EUR", "USD", "JPY"}
+    owed = {c["contract"]: c["owed"] for c in document["contracts"]}
+    assert owed["acme-hosting"] == "1200.00"  # September 0 (no tier), October 10%, November 0
+
+
+def test_liability_lists_contracts_with_open_remedies_first(ledger_url: str) -> None:
+    document = liability(ledger_url, "--as-of", "2026-11-15T00:00:00Z")  # October: the latest final month
+    first = document["contracts"][0]
+    assert first["contract"] == "acme-hosting" and first["remedies"] == ["contract_review"]
+
+
+def test_liability_as_of_an_earlier_time_sees_october_open(ledger_url: str) -> None:
+    document = liability(ledger_url, "--as-of", "2026-10-20T00:00:00Z")
+    acme = next(c for c in document["contracts"] if c["contract"] == "acme-hosting")
+    assert "2026-10" in acme["open_periods"] and "2026-10" not in acme["final_periods"]
