@@ -123,6 +123,22 @@ def test_period_closed_with_credit_and_a_breach_found_at_close() -> None:
     assert "acme/api-uptime/2026-10/sla.breached" in {n.id for n in notices}
 
 
+def test_a_clock_that_jumps_past_the_close_still_states_what_the_month_reached() -> None:
+    """Down 4 h (240 min > 223.2 min budget, > 167.4 at risk) in early October; the clock's
+    next move is straight past the close (an idle partition moved to the wall clock): the
+    month was at risk and breached, as a clock moving minute by minute would have said."""
+    engine = engine_with(
+        [
+            status(OUTAGE_START.isoformat(), "down"),
+            status((OUTAGE_START + timedelta(hours=4)).isoformat(), "up"),
+        ],
+        clocked_by_events=False,  # the live worker's engine: its driver moves the clock
+    )
+    assert kinds(engine) == []
+    engine.advance(datetime.fromisoformat("2026-11-20T00:00:00+00:00"))
+    assert kinds(engine) == ["sla.at_risk:2026-10", "sla.breached:2026-10", "sla.period_closed:2026-10"]
+
+
 def test_period_closed_with_credit_amount() -> None:
     clause = uptime(credits=[{"below_percent": 99.5, "credit_percent": 7.5}])
     engine = engine_with(

@@ -120,8 +120,10 @@ class NoticeWatch:
             watched = self.watched[index]
             if due != watched.due:
                 continue  # superseded by an earlier wake
-            close_due = self._close_finished(watched, clock)
+            # risk first: a clock that jumps past a period's close (an idle partition moved to
+            # the wall clock, a recovered worker) still states what the period reached
             risk_due = self._check_risk(watched, clock, settled)
+            close_due = self._close_finished(watched, clock)
             watched.due = max(min(close_due, risk_due), clock + 1)
             if watched.due < NEVER:
                 heapq.heappush(self._heap, (watched.due, index))
