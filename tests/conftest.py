@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from monitor.broker import DevBroker, free_port
+from tests.databases import ledger_database
 
 REPO = Path(__file__).resolve().parent.parent
-POSTGRES_PORT = 5432
-POSTGRES_SERVER = f"postgresql+psycopg2://postgres@127.0.0.1:{POSTGRES_PORT}/"
 
 
 @pytest.fixture(scope="session")
@@ -151,25 +150,20 @@ TOPICS = ("uptime", "maintenance", "tickets", "results", "deadletter", "notices"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, dev_broker: DevBroker, tmp_path: Path) -> Iterator[LiveSetup]:
     """A live setup on the session broker, with a SQLite or a fresh PostgreSQL ledger."""
-    from sqlalchemy import create_engine, text
+    with ledger_database(request.param, tmp_path, prefix="slamon_live") as database:
+        setup = LiveSetup(dev_broker, database, tmp_path)
+        try:
+            yield setup
+        finally:
+            for process in setup.workers:
+                setup.stop(process, signal.SIGKILL)
 
-    if request.param == "sqlite":
-        setup = LiveSetup(dev_broker, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
-        admin = None
-    else:
-        name = f"slamon_live_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(POSTGRES_SERVER + "test", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        setup = LiveSetup(dev_broker, POSTGRES_SERVER + name, tmp_path)
-    try:
-        yield setup
-    finally:
-        for process in setup.workers:
-            setup.stop(process, signal.SIGKILL)
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(
-                    text(f'DROP DATABASE IF EXISTS "{setup.database.rsplit("/", 1)[1]}" WITH (FORCE)')
-                )
-            admin.dispose()
+
+BROKER_FIXTURES = {"dev_broker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a running broker as ``live``: `-m "not live"` is the fast loop."""
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)

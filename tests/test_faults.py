@@ -13,10 +13,11 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
+from sqlalchemy.engine import make_url
 
 from monitor.broker import DevBroker, free_port
 from monitor.demo_stream import sample_events
-from tests.conftest import POSTGRES_PORT, LiveSetup
+from tests.conftest import LiveSetup
 from tests.tcp_proxy import TcpProxy
 from tests.test_live import (
     ended_contracts,
@@ -48,9 +49,10 @@ def test_the_ledger_writer_survives_lost_database_connections(live: LiveSetup, s
     first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
     first.write_bytes(b"".join(lines[: len(lines) // 2]))
     second.write_bytes(b"".join(lines[len(lines) // 2 :]))
-    proxy = TcpProxy(free_port(), upstream_port=POSTGRES_PORT).start()
+    postgres_port = make_url(live.database).port or 5432
+    proxy = TcpProxy(free_port(), upstream_port=postgres_port).start()
     try:
-        through_proxy = live.database.replace(f":{POSTGRES_PORT}/", f":{proxy.port}/")
+        through_proxy = live.database.replace(f":{postgres_port}/", f":{proxy.port}/")
         live.slamon("produce", "--events", str(first))
         live.start_worker(idle_timeout="15s", SLAMON_DATABASE=through_proxy)
         live.wait_for(lambda: len(ledger_records(live)) > 0, 120)  # running, and writing

@@ -1,39 +1,26 @@
-"""The ledger on a real SQLite file and the real PostgreSQL (127.0.0.1:5432, database `test`)."""
+"""The ledger on a real SQLite file and the real PostgreSQL (see tests/databases.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from monitor.ledger.models import Base
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
 from monitor.settings import DEFAULT_CONTRACTS
-
-POSTGRES_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
+from tests.databases import ledger_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh ledger database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    name = f"slamon_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_SERVER + "test", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_SERVER + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ledger_database(request.param, tmp_path) as url:
+        yield url
 
 
 def clause(period: str, final: bool, attained: float, contract: str = "acme-hosting", **extra) -> dict:

@@ -10,7 +10,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import pytest
 from aiohttp import web
 from alembic import command
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -46,8 +45,8 @@ from monitor.broker import free_port
 from monitor.ledger.models import DeliveryRow, NoticeRow
 from monitor.ledger.schema import alembic_config, upgrade
 from monitor.ledger.store import connect
+from tests.databases import ledger_database
 
-POSTGRES_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
 SECRET_A = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 SECRET_B = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 MARKER = "body-marker-7f3c"  # in every payload: must never appear in the logs
@@ -63,22 +62,9 @@ def _ledger(url: str) -> Engine:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated ledger: a SQLite file, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with ledger_database(request.param, tmp_path, prefix="slamon_hooks") as url:
         upgrade(url)
         yield url
-        return
-    name = f"slamon_hooks_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_SERVER + "test", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(POSTGRES_SERVER + name)
-        yield POSTGRES_SERVER + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
