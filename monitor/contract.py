@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil.parser import parse as parse_datetime
 from dateutil.rrule import rrule, rrulestr
 from iso4217 import Currency
 from pydantic import (
@@ -80,7 +82,7 @@ class RecurringWindow(_Strict):
         if "DTSTART" in text.upper():
             raise ValueError("DTSTART is not allowed: occurrences start at local midnight of effective_from")
         try:
-            rule = rrulestr(text, dtstart=datetime(2000, 1, 1))
+            rule = zoned_rule(text, datetime(2000, 1, 1, tzinfo=UTC))
         except (ValueError, TypeError) as error:
             raise ValueError(f"invalid RRULE {text!r}: {error}") from error
         if not isinstance(rule, rrule):
@@ -95,7 +97,25 @@ class RecurringWindow(_Strict):
         return value
 
     def rule(self, dtstart: datetime) -> rrule:
-        return rrulestr(self.rrule, dtstart=dtstart)  # type: ignore[return-value]
+        """The rule from ``dtstart``, an aware local time: see ``zoned_rule``."""
+        return zoned_rule(self.rrule, dtstart)
+
+
+_UNTIL = re.compile(r"UNTIL=([^;]*)", re.IGNORECASE)
+
+
+def zoned_rule(text: str, dtstart: datetime) -> rrule:
+    """An RRULE whose occurrences are wall-clock times in the zone of the aware ``dtstart``.
+
+    ``UNTIL`` may be UTC (``...Z``), as RFC 5545 requires with a zoned DTSTART, or a floating
+    local date or time, read in the same zone."""
+    until = _UNTIL.search(text)
+    if until is None or until.group(1).upper().endswith("Z"):
+        return rrulestr(text, dtstart=dtstart)  # type: ignore[return-value]
+    local_until = parse_datetime(until.group(1)).replace(tzinfo=dtstart.tzinfo)
+    without_until = _UNTIL.sub("", text).replace(";;", ";").strip(";")
+    rule: rrule = rrulestr(without_until, dtstart=dtstart)  # type: ignore[assignment]
+    return rule.replace(until=local_until)  # type: ignore[no-any-return]
 
 
 class OneOffWindow(_Strict):

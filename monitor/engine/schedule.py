@@ -17,7 +17,7 @@ class MaintenanceSchedule:
         self._zone = contract.zone
         self._calendar = calendar
         start = contract.effective_from
-        self._dtstart = datetime(start.year, start.month, start.day)
+        self._dtstart = datetime(start.year, start.month, start.day, tzinfo=self._zone)
         windows = contract.maintenance.windows
         self._recurring = [w for w in windows if isinstance(w, RecurringWindow)]
         self._rules = [(w.rule(self._dtstart), w.duration) for w in self._recurring]
@@ -33,15 +33,13 @@ class MaintenanceSchedule:
         """Recurring windows overlapping ``[lo, hi)``; starts are local wall-clock times."""
         if not self._rules:
             return []
-        # naive local bounds, widened by a day for any UTC offset
-        naive_lo = from_us(lo - self._longest).astimezone(self._zone).replace(tzinfo=None)
-        naive_hi = from_us(hi).astimezone(self._zone).replace(tzinfo=None)
-        naive_lo -= timedelta(days=1)
-        naive_hi += timedelta(days=1)
+        # local bounds, widened by a day: occurrences in the zone compare by wall-clock time
+        local_lo = from_us(lo - self._longest).astimezone(self._zone) - timedelta(days=1)
+        local_hi = from_us(hi).astimezone(self._zone) + timedelta(days=1)
         found = []
         for rule, duration in self._rules:
-            for local in rule.between(naive_lo, naive_hi, inc=True):
-                start = to_us(local.replace(tzinfo=self._zone))  # fold=0: the earlier offset
+            for local in rule.between(local_lo, local_hi, inc=True):
+                start = to_us(local.replace(fold=0))  # a gap or overlap: the earlier offset
                 found.append((start, start + span_us(duration)))
         return clip(found, lo, hi)
 
