@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from alerting.subscriptions import Subscription
+from alerting.subscriptions import NOTICE_TYPES, Subscription
 from monitor.ledger.models import DeliveryAttemptRow, DeliveryRow, NoticeRow, SubscriptionStateRow
 
 PENDING, DELIVERED, DEAD, DISABLED = "pending", "delivered", "dead", "disabled"
@@ -153,17 +153,47 @@ class Claimed:
     payload: dict[str, Any]
 
 
+def _stage(notice_type: Any) -> ColumnElement[int]:
+    """A notice type's place in a period's story: at risk, breached, closed."""
+    return case({name: rank for rank, name in enumerate(NOTICE_TYPES)}, value=notice_type, else_=0)
+
+
+def _waits_for_predecessor() -> ColumnElement[bool]:
+    """The delivery (joined with its notice) has a pending delivery to the same subscription
+    of an earlier notice of the same clause and period: that one goes first."""
+    earlier = aliased(DeliveryRow)
+    earlier_notice = aliased(NoticeRow)
+    return (
+        select(earlier.id)
+        .join(earlier_notice, earlier_notice.id == earlier.notice_id)
+        .where(
+            earlier.subscription == DeliveryRow.subscription,
+            earlier.status == PENDING,
+            earlier_notice.contract == NoticeRow.contract,
+            earlier_notice.clause == NoticeRow.clause,
+            earlier_notice.period == NoticeRow.period,
+            _stage(earlier_notice.type) < _stage(NoticeRow.type),
+        )
+        .exists()
+    )
+
+
 def due(
     engine: Engine, now: float, subscriptions: Collection[str], limit: int = 100
 ) -> list[tuple[int, str]]:
     """(id, subscription) of pending deliveries that are due and not claimed, for these (not
-    disabled) subscriptions, the longest waiting first."""
+    disabled) subscriptions, the longest waiting first. A notice waits while a subscription
+    still has an earlier notice of the same clause and period pending (at risk, then breached,
+    then closed): a receiver never gets a month's close before its at-risk warning, unless
+    that warning is dead or disabled."""
     if not subscriptions:
         return []
     at = to_db(now)
     query = (
         select(DeliveryRow.id, DeliveryRow.subscription)
+        .join(NoticeRow, NoticeRow.id == DeliveryRow.notice_id)
         .where(
+            ~_waits_for_predecessor(),
             DeliveryRow.status == PENDING,
             DeliveryRow.next_attempt_at <= at,
             or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until < at),

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from alerting.metrics import Metrics
+from monitor.demo_stream import sample_events
 from monitor.ledger.models import Base
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
-from monitor.settings import DEFAULT_CONTRACTS
+from monitor.replay import replay
+from monitor.settings import DEFAULT_CONTRACTS, Settings
+from monitor.stream.app import Worker
 from tests.databases import ledger_database
 
 
@@ -110,3 +116,29 @@ def test_contract_records_are_rebuilt_from_clause_records(ledger_url: str) -> No
     ledger.record_clause_results([breached])
     assert ledger.read_results("acme-hosting") == [breached, contract("2026-10", True, "1200.00")]
     ledger.close()
+
+
+async def test_the_notices_counter_counts_what_the_ledger_stores(ledger_url: str) -> None:
+    # A batch from the notices topic may carry a notice twice (the worker restates recent
+    # notices every minute) and a later batch repeats what is stored: each id counts once.
+    contracts = load_contracts(DEFAULT_CONTRACTS).contracts
+    notices = replay(contracts, (orjson.dumps(e) for e in sample_events())).notices
+    assert len(notices) > 4
+    ledger = Ledger(ledger_url, contracts)
+    metrics = Metrics()
+    worker = Worker(Settings(), contracts, ledger, metrics)
+    try:
+        await worker._store_notices([*notices[:3], notices[0], notices[1]])
+        await worker._store_notices(list(chain(notices, notices[2:4])))
+        stored = ledger.read_notices()
+    finally:
+        ledger.close()
+    counted = sum(
+        sample.value
+        for metric in metrics.registry.collect()
+        if metric.name == "slamon_notices"
+        for sample in metric.samples
+        if sample.name == "slamon_notices_total"
+    )
+    assert len(stored) == len({n["id"] for n in notices})
+    assert counted == len(stored)

@@ -711,3 +711,29 @@ def test_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
         assert list_deliveries(engine) == [] and disabled_subscriptions(engine) == {}
     finally:
         engine.dispose()
+
+
+async def test_a_month_close_waits_for_its_at_risk_warning(ledger: Engine) -> None:
+    # The at-risk warning of api-uptime in 2026-10 fails once (500); its month close is queued
+    # at the same time. The receiver must see the warning delivered before any close attempt.
+    receiver = Receiver()
+    await receiver.start()
+    receiver.queued["/a"] = [Reply(500)]
+    warning = add_notices(ledger, 10, kind="sla.at_risk")[-1]  # ids end in 2026-10/<type>
+    close = add_notices(ledger, 10, kind="sla.period_closed")[-1]
+    subscriptions = subs(receiver)[:1]
+    Outbox(ledger, subscriptions).enqueue_all(
+        [{"id": i, "type": i.rsplit("/", 1)[1], "contract": "acme"} for i in (close, warning)]
+    )
+    deliverer = Deliverer(ledger, subscriptions, policy=FAST, poll_interval=0.02)
+    stop = asyncio.Event()
+    task = asyncio.create_task(deliverer.run(stop))
+    try:
+        await until(lambda: all(r["status"] == "delivered" for r in list_deliveries(ledger)))
+    finally:
+        stop.set()
+        await task
+        await receiver.stop()
+    assert {r.headers["webhook-id"] for r in receiver.received} == {warning, close}
+    order = [(r.headers["webhook-id"].rsplit("/", 1)[1], r.status) for r in receiver.received]
+    assert order == [("sla.at_risk", 500), ("sla.at_risk", 200), ("sla.period_closed", 200)]

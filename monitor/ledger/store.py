@@ -126,21 +126,25 @@ class Ledger:
 
     def record_notices(self, notices: Sequence[dict[str, Any]]) -> list[str]:
         """Store notices (``id``, ``type``, ``contract``, ``clause``, ``period``, ``payload``).
-        An id already stored keeps its first version. Returns the ids stored now."""
+        An id already stored keeps its first version. Returns the ids stored now, each once:
+        an id given twice, or stored meanwhile by another worker, is not among them."""
         if not notices:
             return []
         ids = [n["id"] for n in notices]
         now = datetime.now(UTC).replace(tzinfo=None)
+        stored = []
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         with Session(self.engine) as session, session.begin():
             known = set(session.scalars(select(NoticeRow.id).where(NoticeRow.id.in_(ids))))
             fresh = {n["id"]: n for n in notices if n["id"] not in known}
             for notice in fresh.values():
-                dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
                 values = {k: notice[k] for k in ("id", "type", "contract", "clause", "period", "payload")}
-                session.execute(
+                inserted = session.execute(
                     dialect.insert(NoticeRow).values(**values, created_at=now).on_conflict_do_nothing()
-                )
-        return list(fresh)
+                ).rowcount
+                if inserted:
+                    stored.append(notice["id"])
+        return stored
 
     def read_notices(self, contract: str | None = None) -> list[dict[str, Any]]:
         with Session(self.engine) as session:

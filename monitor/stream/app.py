@@ -546,10 +546,10 @@ class Worker:
             if contract is not None:
                 rows.append({**notice, "payload": notice_body(notice, contract)})
         if rows:
-            fresh = await self._ledger_call(self.ledger.record_notices, rows)  # type: ignore[union-attr]
-            for row in rows:
-                if row["id"] in fresh:
-                    self.metrics.notices.labels(row["type"]).inc()
+            stored = await self._ledger_call(self.ledger.record_notices, rows)  # type: ignore[union-attr]
+            types = {row["id"]: row["type"] for row in rows}  # a batch may repeat a notice
+            for notice_id in stored:
+                self.metrics.notices.labels(types[notice_id]).inc()
             if self.outbox is not None:
                 await self._ledger_call(self.outbox.enqueue_all, rows)
                 if self.deliverer is not None:
