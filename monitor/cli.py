@@ -106,6 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         duration=args.duration,
         exit_when_done=args.exit_when_done,
         metrics_port=args.metrics_port,
+        idle_timeout=args.idle_timeout,
     )
     return run_demo(demo)
 
@@ -161,18 +162,20 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     path = Path(args.events)
-    if not path.is_file():
-        return _fail(f"cannot read events file {path}")
-    sent = produce_file(settings, path)
+    try:
+        sent = produce_file(settings, path)
+    except OSError as error:
+        return _fail(f"cannot read events file {path}: {error.strerror or error}")
     print(", ".join(f"{topic}: {count}" for topic, count in sorted(sent.items())) or "nothing to send")
     return 0
 
 
 def cmd_results(args: argparse.Namespace) -> int:
-    from monitor.ledger.store import Ledger
-
     settings = _settings(args)
-    ledger = Ledger(settings.database)
+    try:
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
     try:
         for record in ledger.read_results(args.contract):
             sys.stdout.write(json.dumps(record) + "\n")
@@ -198,12 +201,31 @@ class LedgerMissing(ValueError):
 
 
 def _contract_named(settings, name: str):  # type: ignore[no-untyped-def]
+    """The contract with id ``name``; if its file does not load, its problems (file and field)."""
     loaded = load_contracts(settings.contracts)
     for contract in loaded.contracts:
         if contract.id == name:
             return contract
+    broken = [p for p in loaded.problems if _may_define(Path(p.file), name)]
+    if broken:
+        problems = "; ".join(str(p) for p in broken)
+        raise LedgerMissing(f"contract {name!r} does not load: {problems}")
     known = ", ".join(sorted(c.id for c in loaded.contracts)) or "none"
-    raise LedgerMissing(f"unknown contract {name!r} in {settings.contracts} (known: {known})")
+    unloaded = f"; {len(loaded.problems)} file(s) do not load (slamon validate)" if loaded.problems else ""
+    raise LedgerMissing(f"unknown contract {name!r} in {settings.contracts} (known: {known}){unloaded}")
+
+
+def _may_define(path: Path, contract_id: str) -> bool:
+    """A contract file that failed to load may be the one meant: named for it, or with its id."""
+    if path.stem == contract_id:
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return (
+        re.search(rf"^id:\s*['\"]?{re.escape(contract_id)}['\"]?\s*(#.*)?$", text, re.MULTILINE) is not None
+    )
 
 
 def _write_output(text: str, output: str | None) -> int:
@@ -380,6 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--metrics-port", type=int, default=0, help="default 9464, or a free port")
     demo.add_argument("--exit-when-done", action="store_true", help="stop once October has closed")
+    demo.add_argument(
+        "--idle-timeout",
+        default="15s",
+        help="the worker's idle rule (default 15s); the sample stream closes October without it",
+    )
     demo.set_defaults(handler=cmd_demo)
     return parser
 

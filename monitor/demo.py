@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -102,6 +103,7 @@ class Demo:
     duration: float = 60.0
     exit_when_done: bool = False
     metrics_port: int = 0
+    idle_timeout: str = "15s"
     broker: DevBroker | None = None
     worker: subprocess.Popen[bytes] | None = None
     receiver: DemoReceiver | None = None
@@ -133,8 +135,9 @@ class Demo:
             "SLAMON_METRICS_PORT": str(self.metrics_port),
             "SLAMON_WEB_PORT": str(free_port()),
             # longer than any gap between two events of a partition while the stream is fed,
-            # so only the quiet after it moves clocks to the wall clock and closes October
-            "SLAMON_IDLE_TIMEOUT": "15s",
+            # so only the quiet after it moves clocks to the wall clock (never back: a wall
+            # clock before the sample months changes nothing; the stream closes October itself)
+            "SLAMON_IDLE_TIMEOUT": self.idle_timeout,
             "SLAMON_SUBSCRIPTIONS": str(subscriptions),
             "SLAMON_WEBHOOK_RETRY_SCHEDULE": "1s,5s,30s",
             SECRET_ENV: secret,
@@ -197,9 +200,7 @@ class Demo:
         out(f"  ... {sent:>6,}/{total:,} events sent, stream at {stream_time[:16]}, applied {applied:,}")
 
     def wait_for_month_close(self) -> None:
-        out(
-            f"Stream done; waiting for {CLOSING_PERIOD} to close (idle partitions move to the wall clock) ..."
-        )
+        out(f"Stream done; waiting for {CLOSING_PERIOD} to close (the stream ran into November) ...")
         self._wait(self._closed, 180, f"the {CLOSING_PERIOD} month close")
 
     def _closed(self) -> bool:
@@ -239,10 +240,8 @@ class Demo:
         out(f"  {len(received)} notices received by the webhook receiver, each signature checked")
         out("\nWhere to look:")
         out(f"  metrics:    {self.metrics_url}")
-        flags = f"--database {self.database} --contracts {self.contracts}"
-        report = f"slamon report --contract acme-hosting --period {CLOSING_PERIOD} --format md"
-        out(f"  statement:  {report} {flags}")
-        out(f"  liability:  slamon liability {flags}")
+        for label, command in where_to_look(self.database, self.contracts).items():
+            out(f"  {label + ':':<11} {command}")
         out(f"  logs:       {self.workdir}/worker.log")
 
     # stopping ----------------------------------------------------------------------
@@ -262,6 +261,30 @@ class Demo:
 
 class DemoError(RuntimeError):
     pass
+
+
+def slamon_command() -> str:
+    """How to run ``slamon`` from the current directory, as a shell word that works as printed:
+    the ``slamon`` script next to this Python (relative when it is below the current directory,
+    e.g. ``.venv/bin/slamon``), else ``python -m monitor.cli``."""
+    script = Path(sys.executable).parent / "slamon"
+    if not script.is_file():
+        return f"{shlex.quote(sys.executable)} -m monitor.cli"
+    try:
+        shown = str(script.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(script)
+    return shlex.quote(shown)
+
+
+def where_to_look(database: str, contracts: Path) -> dict[str, str]:
+    """The commands the demo prints for its ledger, ready to paste."""
+    slamon = slamon_command()
+    flags = f"--database {shlex.quote(database)} --contracts {shlex.quote(str(contracts))}"
+    return {
+        "statement": f"{slamon} report --contract acme-hosting --period {CLOSING_PERIOD} --format md {flags}",
+        "liability": f"{slamon} liability {flags}",
+    }
 
 
 def run_demo(demo: Demo) -> int:

@@ -1,6 +1,6 @@
 """A deterministic sample stream for the shipped contracts: two months with outages,
 maintenance, and support tickets, enough to show a breach, a consecutive-breach credit
-and a month close."""
+and a month close; it runs into November far enough to close October by itself."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from typing import Any
 
 HEARTBEAT = timedelta(minutes=5)
 START = datetime(2026, 9, 1, tzinfo=UTC) - timedelta(hours=2)
-END = datetime(2026, 11, 1, 6, tzinfo=UTC)
+# October closes by event time alone, whatever the wall clock: its last deadline is globex's
+# (New York) month end, 1 Nov 04:00Z, + 72 h (support-resolution) + 1 h lateness = 4 Nov 05:00Z.
+# Heartbeats and tickets go on a day past that, so every input partition's clock passes it.
+CLOSES_OCTOBER = datetime(2026, 11, 4, 5, tzinfo=UTC)
+END = CLOSES_OCTOBER + timedelta(days=1)
 
 # (service, start, length): api misses 99.5% in September and October (two in a row)
 OUTAGES = [
@@ -71,7 +75,7 @@ def _status(service: str, moment: datetime) -> dict[str, Any]:
 def _ticket_events(rng: random.Random) -> Iterator[dict[str, Any]]:
     moment = START + timedelta(hours=3)
     number = 0
-    while moment < END - timedelta(days=4):
+    while moment < END:
         number += 1
         priority = rng.choice(["P1", "P1", "P2", "P3"])
         ticket = f"T-{number:04d}"

@@ -31,6 +31,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     workdir = tmp_path_factory.mktemp("demo")
     port = free_port()
     args = ["demo", "--duration", "20", "--metrics-port", str(port), "--workdir", str(workdir / "run")]
+    # No idle rule: the wall clock never moves a clock, as under a wall clock earlier than the
+    # sample months (it never moves one back): the stream must close October by itself.
+    args += ["--idle-timeout", "1000d"]
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", *args],
         cwd=REPO,

@@ -14,11 +14,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from monitor.demo import where_to_look
 from monitor.demo_stream import sample_events
 from monitor.engine import Engine
 from monitor.events import decode_event
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
+from monitor.replay import replay
 from monitor.settings import DEFAULT_CONTRACTS
 from tests.conftest import REPO
 
@@ -130,3 +132,68 @@ def test_liability_as_of_an_earlier_time_sees_october_open(ledger_url: str) -> N
     document = liability(ledger_url, "--as-of", "2026-10-20T00:00:00Z")
     acme = next(c for c in document["contracts"] if c["contract"] == "acme-hosting")
     assert "2026-10" in acme["open_periods"] and "2026-10" not in acme["final_periods"]
+
+
+def test_results_with_no_ledger_is_an_error_and_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing.db"
+    result = slamon("results", "--database", f"sqlite:///{missing}")
+    assert result.returncode == 2 and f"no ledger at {missing}" in result.stderr
+    assert not missing.exists()
+
+
+def test_produce_names_the_reason_a_file_cannot_be_read(tmp_path: Path) -> None:
+    missing = tmp_path / "events.jsonl"
+    result = slamon("produce", "--events", str(missing), "--broker", "kafka://127.0.0.1:9")
+    assert result.returncode == 2, result.stderr
+    assert f"cannot read events file {missing}: No such file or directory" in result.stderr
+    folder = tmp_path / "a-folder.jsonl"
+    folder.mkdir()
+    result = slamon("produce", "--events", str(folder), "--broker", "kafka://127.0.0.1:9")
+    assert f"cannot read events file {folder}: Is a directory" in result.stderr
+
+
+def test_a_report_on_a_broken_contract_names_its_file_and_field(ledger_url: str, tmp_path: Path) -> None:
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    for path in DEFAULT_CONTRACTS.glob("*.yaml"):
+        (contracts / path.name).write_text(path.read_text())
+    broken = contracts / "acme-hosting.yaml"
+    broken.write_text(broken.read_text().replace("target_percent: 99.5", "target_percent: 199.5"))
+    renamed = contracts / "kaisha.yaml"  # the file is not named for the contract: its id says it
+    renamed.write_text((contracts / "kaisha-api.yaml").read_text().replace("currency: JPY", "currency: XXQ"))
+    (contracts / "kaisha-api.yaml").unlink()
+    flags = ("--database", ledger_url, "--contracts", str(contracts), "--period", "2026-10")
+    result = slamon("report", *flags, "--contract", "acme-hosting")
+    assert result.returncode == 2
+    assert f"contract 'acme-hosting' does not load: {broken}: clauses[0].target_percent:" in result.stderr
+    result = slamon("report", *flags, "--contract", "kaisha-api")
+    assert f"contract 'kaisha-api' does not load: {renamed}: currency:" in result.stderr
+    result = slamon("report", *flags, "--contract", "nobody")
+    assert "unknown contract 'nobody'" in result.stderr and "2 file(s) do not load" in result.stderr
+
+
+def test_the_commands_the_demo_prints_work_as_printed(ledger_url: str) -> None:
+    # run by a shell from the checkout, with only the system directories on PATH (no venv
+    # activated, no `slamon` installed globally), as a newcomer would paste them
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    commands = where_to_look(ledger_url, DEFAULT_CONTRACTS)
+    assert set(commands) >= {"statement", "liability"}
+    for command in commands.values():
+        result = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=REPO, env=env)
+        assert result.returncode == 0, (command, result.stderr)
+        assert "acme-hosting" in result.stdout
+
+
+def test_the_sample_stream_closes_october_without_a_wall_clock() -> None:
+    # The demo feeds these events; its live worker's clocks follow the events, and the wall
+    # clock (the idle rule) only ever moves them forward. At the stream's own watermark every
+    # contract's October must be final, or under a wall clock before November 2026 it never is.
+    contracts = load_contracts(DEFAULT_CONTRACTS).contracts
+    report = replay(contracts, (orjson.dumps(e) for e in sample_events()))
+    october = [r for r in report.records if r["period"] == "2026-10"]
+    assert {r["contract"] for r in october if r["record"] == "contract"} == {c.id for c in contracts}
+    assert all(r["final"] for r in october), [r for r in october if not r["final"]]
+    closed = {
+        n["clause"] for n in report.notices if n["type"] == "sla.period_closed" and n["period"] == "2026-10"
+    }
+    assert closed == {clause.id for c in contracts for clause in c.clauses}
