@@ -70,6 +70,39 @@ class ConsecutiveRule(_Strict):
     remedy: Literal["contract_review", "termination_right", "none"] = "none"
 
 
+MAX_CHRONIC_WINDOW = 1200  # months: a century
+
+
+class ChronicRule(_Strict):
+    """ "Missed in ``missed`` of the last ``of_last`` months" (SPEC.md section 12)."""
+
+    missed: Annotated[int, Field(ge=1)]
+    of_last: Annotated[int, Field(ge=1, le=MAX_CHRONIC_WINDOW)]
+    credit_percent: Percent = Decimal(0)
+    remedy: Literal["contract_review", "termination_right", "none"] = "none"
+
+    @model_validator(mode="after")
+    def _fits(self) -> ChronicRule:
+        if self.missed > self.of_last:
+            raise FieldProblem(("missed",), f"must not exceed of_last ({self.of_last})")
+        return self
+
+
+class CreditRules(_Strict):
+    """Contract-level rules on the money owed (SPEC.md section 12)."""
+
+    min_credit_amount: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    annual_cap_percent: Percent | None = None
+    claim_within: Duration | None = None
+
+    @field_validator("claim_within")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("claim_within must be positive")
+        return value
+
+
 class RecurringWindow(_Strict):
     """A scheduled window: local wall-clock starts given by an RFC 5545 RRULE."""
 
@@ -155,6 +188,7 @@ class _ClauseBase(_Strict):
     target_percent: Percent
     credits: list[CreditTier] = Field(default_factory=list)
     consecutive: ConsecutiveRule | None = None
+    chronic: ChronicRule | None = None
 
 
 class UptimeClause(_ClauseBase):
@@ -179,6 +213,72 @@ class ResponseTimeClause(_ClauseBase):
 
 
 Clause = Annotated[UptimeClause | ResponseTimeClause, Field(discriminator="kind")]
+Clauses = Annotated[list[Clause], Field(min_length=1)]
+
+# keys an amendment may replace, and those it may not (SPEC.md section 12)
+AMENDABLE_KEYS = ("monthly_fee", "credit_cap_percent", "credit_rules", "maintenance", "clauses")
+FIXED_KEYS = ("id", "customer", "provider", "timezone", "currency", "effective_from", "effective_to")
+_NOT_NULL = ("monthly_fee", "maintenance", "clauses")
+
+
+def _duplicate_clause(clauses: list[UptimeClause | ResponseTimeClause]) -> FieldProblem | None:
+    seen: dict[str, int] = {}
+    for index, clause in enumerate(clauses):
+        if clause.id in seen:
+            return FieldProblem(
+                ("clauses", index, "id"),
+                f"duplicate clause id {clause.id!r} (also clauses[{seen[clause.id]}].id)",
+            )
+        seen[clause.id] = index
+    return None
+
+
+class Amendment(_Strict):
+    """New terms from ``effective_from`` on: each key given replaces the one in force whole."""
+
+    effective_from: date
+    title: NonEmptyText
+    monthly_fee: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    credit_cap_percent: Percent | None = None
+    credit_rules: CreditRules | None = None
+    maintenance: Maintenance | None = None
+    clauses: Clauses | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amendable(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key in FIXED_KEYS:
+                if key in value and key != "effective_from":  # an amendment's own start
+                    raise FieldProblem(
+                        (key,), f"{key} cannot be amended (an amendment may set {', '.join(AMENDABLE_KEYS)})"
+                    )
+        return value
+
+    @field_validator("effective_from", mode="before")
+    @classmethod
+    def _plain_date(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            raise ValueError("must be a local date like 2026-07-01, not a timestamp")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Amendment:
+        if self.effective_from.day != 1:
+            raise FieldProblem(("effective_from",), "must be the 1st of a month")
+        for key in _NOT_NULL:
+            if key in self.model_fields_set and getattr(self, key) is None:
+                raise FieldProblem((key,), "must not be null (leave it out to keep the terms in force)")
+        if not self.replaced_keys:
+            raise FieldProblem((), f"amends nothing: set at least one of {', '.join(AMENDABLE_KEYS)}")
+        problem = _duplicate_clause(self.clauses or [])
+        if problem is not None:
+            raise problem
+        return self
+
+    @property
+    def replaced_keys(self) -> tuple[str, ...]:
+        return tuple(key for key in AMENDABLE_KEYS if key in self.model_fields_set)
 
 
 class Contract(_Strict):
@@ -196,7 +296,9 @@ class Contract(_Strict):
     # share of an open period's error budget used at which sla.at_risk fires (default: global)
     at_risk_budget_percent: Percent | None = None
     maintenance: Maintenance = Field(default_factory=Maintenance)
-    clauses: Annotated[list[Clause], Field(min_length=1)]
+    clauses: Clauses
+    credit_rules: CreditRules | None = None
+    amendments: list[Amendment] = Field(default_factory=list)
 
     @field_validator("effective_from", "effective_to", mode="before")
     @classmethod
@@ -211,15 +313,34 @@ class Contract(_Strict):
             raise FieldProblem(
                 ("effective_to",), f"must be after effective_from ({self.effective_from.isoformat()})"
             )
-        seen: dict[str, int] = {}
-        for index, clause in enumerate(self.clauses):
-            if clause.id in seen:
-                raise FieldProblem(
-                    ("clauses", index, "id"),
-                    f"duplicate clause id {clause.id!r} (also clauses[{seen[clause.id]}].id)",
-                )
-            seen[clause.id] = index
+        problem = _duplicate_clause(self.clauses)
+        if problem is not None:
+            raise problem
+        self._amendments_in_order()
         return self
+
+    def _amendments_in_order(self) -> None:
+        previous = self.effective_from
+        titles: dict[str, int] = {}
+        for index, amendment in enumerate(self.amendments):
+            day = amendment.effective_from
+            if day <= previous:
+                after = "effective_from" if index == 0 else f"amendments[{index - 1}].effective_from"
+                raise FieldProblem(
+                    ("amendments", index, "effective_from"),
+                    f"must be after {after} ({previous.isoformat()}): amendments are in date order",
+                )
+            if self.effective_to is not None and day >= self.effective_to:
+                raise FieldProblem(
+                    ("amendments", index, "effective_from"),
+                    f"must be before effective_to ({self.effective_to.isoformat()})",
+                )
+            title = amendment.title
+            if title in titles or title == "base":
+                also = f"also amendments[{titles[title]}].title" if title in titles else "the base terms"
+                raise FieldProblem(("amendments", index, "title"), f"title {title!r} is taken ({also})")
+            titles[title] = index
+            previous = day
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -40,7 +40,14 @@ class LoadedContracts:
 # error's location right after it; ``int`` stands for any list index. Only those parts are
 # dropped, so a key that happens to be spelled like a tag is still named.
 UnionPlaces = frozenset[tuple[str | type, ...]]
-CONTRACT_UNIONS: UnionPlaces = frozenset({("clauses", int), ("maintenance", "windows", int)})
+CONTRACT_UNIONS: UnionPlaces = frozenset(
+    {
+        ("clauses", int),
+        ("maintenance", "windows", int),
+        ("amendments", int, "clauses", int),
+        ("amendments", int, "maintenance", "windows", int),
+    }
+)
 MAX_DOCUMENT_NODES = 100_000  # after alias expansion: a contract file has a few hundred
 
 
@@ -79,6 +86,8 @@ def _problem(file: str, item: ErrorDetails) -> ContractProblem:
 
 
 def _join(path: str, inner: str) -> str:
+    if not inner:
+        return path
     if not path or inner.startswith("["):
         return path + inner
     return f"{path}.{inner}"

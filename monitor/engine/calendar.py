@@ -16,11 +16,15 @@ def _next_month(year: int, month: int) -> tuple[int, int]:
 
 
 class ContractCalendar:
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, within: tuple[date, date | None] | None = None) -> None:
+        """``within`` clips the periods to the days one set of terms is in force (an amendment's
+        ``[effective_from, next effective_from)``); ``terms_from`` is then its first day."""
         self._zone = contract.zone
-        self.starts_at = self._local_midnight(contract.effective_from)
-        self.ends_at = self._local_midnight(contract.effective_to) if contract.effective_to else None
-        self._first = (contract.effective_from.year, contract.effective_from.month)
+        first, last = within if within is not None else (contract.effective_from, contract.effective_to)
+        self.terms_from = first if first != contract.effective_from else None
+        self.starts_at = self._local_midnight(first)
+        self.ends_at = self._local_midnight(last) if last else None
+        self._first = (first.year, first.month)
         self._bounds: dict[PeriodKey, tuple[int, int]] = {}
 
     def _local_midnight(self, day: date) -> int:

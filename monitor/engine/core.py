@@ -10,8 +10,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from monitor.contract import Contract, UptimeClause
-from monitor.engine.calendar import ContractCalendar
-from monitor.engine.credits import assess_clause, assess_contract
+from monitor.engine.calendar import ContractCalendar, PeriodKey
+from monitor.engine.credits import ClauseFigure, assess_clause, assess_contract
 from monitor.engine.details import ClauseDetails, response_details, uptime_details
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice, UptimeBudget
 from monitor.engine.response import ResponseClauseState
@@ -21,9 +21,11 @@ from monitor.engine.timeline import ServiceTimeline
 from monitor.engine.uptime import UptimeClauseState
 from monitor.engine.watch import NoticeWatch
 from monitor.events import Event
+from monitor.terms import Terms, contract_terms
 from monitor.timeutil import EPOCH, ONE_MICROSECOND, span_us, to_us
 
 DEFAULT_LATENESS = timedelta(hours=1)
+ClauseState = UptimeClauseState | ResponseClauseState
 MIN_FOLD_STEP_US = 60 * 1_000_000
 
 
@@ -76,6 +78,8 @@ class Engine:
         self._uptime: dict[str, list[UptimeClauseState]] = {}
         self._responses: dict[str, list[ResponseClauseState]] = {}
         self._clauses: dict[str, list[UptimeClauseState | ResponseClauseState]] = {}
+        # the states of one clause id under each set of terms, in date order, with its title
+        self._versions: dict[tuple[str, str], list[tuple[ClauseState, Terms]]] = {}
         for contract in self.contracts.values():
             self._add_contract(contract)
         self.watch = NoticeWatch(
@@ -86,19 +90,24 @@ class Engine:
         )
 
     def _add_contract(self, contract: Contract) -> None:
-        calendar = ContractCalendar(contract)
-        schedule = MaintenanceSchedule(contract, calendar)
+        """One state per clause and set of terms: an amendment's clauses are evaluated only
+        in its months, under its terms (SPEC.md section 12)."""
         states: list[UptimeClauseState | ResponseClauseState] = []
-        for clause in contract.clauses:
-            if isinstance(clause, UptimeClause):
-                timeline = self.timelines.setdefault(clause.service, ServiceTimeline())
-                state = UptimeClauseState(contract, clause, calendar, schedule, timeline)
-                self._uptime.setdefault(clause.service, []).append(state)
-                states.append(state)
-            else:
-                response = ResponseClauseState(contract, clause, calendar)
-                self._responses.setdefault(contract.id, []).append(response)
-                states.append(response)
+        for terms in contract_terms(contract):
+            in_force = terms.contract
+            calendar = ContractCalendar(in_force, (terms.starts, terms.ends))
+            schedule = MaintenanceSchedule(in_force, calendar)
+            for clause in in_force.clauses:
+                if isinstance(clause, UptimeClause):
+                    timeline = self.timelines.setdefault(clause.service, ServiceTimeline())
+                    state = UptimeClauseState(in_force, clause, calendar, schedule, timeline)
+                    self._uptime.setdefault(clause.service, []).append(state)
+                    states.append(state)
+                else:
+                    response = ResponseClauseState(in_force, clause, calendar)
+                    self._responses.setdefault(contract.id, []).append(response)
+                    states.append(response)
+                self._versions.setdefault((contract.id, clause.id), []).append((states[-1], terms))
         self._clauses[contract.id] = states
 
     # input ---------------------------------------------------------------------------
@@ -203,13 +212,26 @@ class Engine:
         for contract_id, states in self._clauses.items():
             clause_results: list[ClauseResult] = []
             for state in states:
-                clause_results.extend(self._assess(state, clock))
+                if self._versions[(contract_id, state.clause.id)][0][0] is state:  # once per clause id
+                    clause_results.extend(self._assess(state, clock))
             clause_results.sort(key=lambda r: (r.clause, r.period))
             results.extend(clause_results)
             results.extend(assess_contract(self.contracts[contract_id], clause_results))
         return results
 
     def _assess(self, state: UptimeClauseState | ResponseClauseState, clock: int) -> list[ClauseResult]:
+        """Results of the state's clause id in every period started before ``clock``, under
+        each set of terms that has it: counts follow the clause id across amendments."""
+        figures = []
+        for version, terms in self._versions[(state.contract.id, state.clause.id)]:
+            attained, final = self._figures(version, clock)
+            title = terms.title
+            figures += [ClauseFigure(k, version.clause, v, final[k], title) for k, v in attained.items()]
+        return assess_clause(state.contract, figures)
+
+    def _figures(
+        self, state: UptimeClauseState | ResponseClauseState, clock: int
+    ) -> tuple[dict[PeriodKey, Fraction], dict[PeriodKey, bool]]:
         if isinstance(state, UptimeClauseState):
             figures = state.results(clock, self._settled)
             attained = {key: f.attained for key, f in figures.periods.items()}
@@ -218,7 +240,7 @@ class Engine:
             counts = state.results(clock)
             attained = {key: c.attained for key, c in counts.items()}
             final = {key: state.is_final(key, clock, self.lateness) for key in attained}
-        return assess_clause(state.contract, state.clause, attained, final)
+        return attained, final
 
     def clause_status(self) -> list[ClauseStatus]:
         """Each clause's latest period started before the watermark, with its error budget."""
@@ -229,9 +251,15 @@ class Engine:
         for states in self._clauses.values():
             for state in states:
                 results = self._assess(state, clock)
-                if results:
+                if results and _owns(state, results[-1].period) and self._in_force(state, clock):
                     statuses.append(self._status(state, results[-1], clock))
         return statuses
+
+    def _in_force(self, state: UptimeClauseState | ResponseClauseState, clock: int) -> bool:
+        """False for a clause an amendment in force at ``clock`` has removed."""
+        ends_at = state.calendar.ends_at
+        last = self._versions[(state.contract.id, state.clause.id)][-1][1]
+        return ends_at is None or clock < ends_at or last.ends == state.contract.effective_to
 
     def _status(
         self, state: UptimeClauseState | ResponseClauseState, result: ClauseResult, clock: int
@@ -265,9 +293,15 @@ class Engine:
         details: list[ClauseDetails] = []
         for states in self._clauses.values():
             for state in states:
-                recent = self._assess(state, clock)[-periods:]
+                recent = [r for r in self._assess(state, clock)[-periods:] if _owns(state, r.period)]
                 if isinstance(state, UptimeClauseState):
                     details += uptime_details(state, recent, clock)
                 else:
                     details += response_details(state, recent, clock)
         return details
+
+
+def _owns(state: UptimeClauseState | ResponseClauseState, period: PeriodKey) -> bool:
+    """Whether the period is one of this state's (its terms are in force in it)."""
+    start, end = state.calendar.bounds(period)
+    return start < end

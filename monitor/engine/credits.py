@@ -1,16 +1,20 @@
-"""Credits: tiers, consecutive breaches, remedies, the contract cap and the amount owed."""
+"""Credits: tiers, consecutive and chronic breaches, remedies, the contract cap and the amount owed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from monitor.contract import Clause, Contract
 from monitor.engine.calendar import PeriodKey
+from monitor.engine.credit_rules import PricedMonth, owed_amounts
+from monitor.engine.history import standings
 from monitor.engine.money import credit_amount
 from monitor.engine.results import ClauseResult, ContractResult
+from monitor.terms import BASE_TERMS, clause_ids_in_force, contract_terms, period_first_day, terms_for_period
 
 ZERO = Decimal(0)
 
@@ -23,80 +27,105 @@ def tier_credit(clause: Clause, attained: Fraction) -> Decimal:
     )
 
 
-def assess_clause(
-    contract: Contract,
-    clause: Clause,
-    attained: Mapping[PeriodKey, Fraction],
-    final: Mapping[PeriodKey, bool],
-) -> list[ClauseResult]:
-    """Results for consecutive periods of one clause, in order (``attained`` is ordered)."""
+@dataclass(frozen=True)
+class ClauseFigure:
+    """A clause's attained value in one period, under the terms then in force."""
+
+    period: PeriodKey
+    clause: Clause
+    attained: Fraction
+    final: bool
+    terms: str = BASE_TERMS
+
+
+def assess_clause(contract: Contract, figures: Sequence[ClauseFigure]) -> list[ClauseResult]:
+    """Results for the periods of one clause id, in period order; a month missing from
+    ``figures`` is one in which the clause did not exist (SPEC.md section 12)."""
     results = []
-    breaches = 0
-    target = Fraction(clause.target_percent)
-    rule = clause.consecutive
-    for key, value in attained.items():
-        met = value >= target
-        breaches = 0 if met else breaches + 1
+    months = [(f.period, f.clause, f.attained >= Fraction(f.clause.target_percent)) for f in figures]
+    for figure, (_, _, met), standing in zip(figures, months, standings(months), strict=True):
+        clause, value = figure.clause, figure.attained
         credit = tier_credit(clause, value)
-        remedies: tuple[str, ...] = ()
-        if rule is not None and breaches >= rule.periods:
+        remedies: list[str] = []
+        rule = clause.consecutive
+        if rule is not None and standing.consecutive_breaches >= rule.periods:
             credit += rule.credit_percent
-            if rule.remedy != "none":
-                remedies = (rule.remedy,)
+            _add_remedy(remedies, rule.remedy)
+        if standing.chronic and clause.chronic is not None:
+            credit += clause.chronic.credit_percent
+            _add_remedy(remedies, clause.chronic.remedy)
         results.append(
             ClauseResult(
                 contract=contract.id,
                 clause=clause.id,
-                period=key,
-                final=final[key],
+                period=figure.period,
+                final=figure.final,
                 attained=value,
                 target_percent=clause.target_percent,
                 met=met,
-                consecutive_breaches=breaches,
+                consecutive_breaches=standing.consecutive_breaches,
                 credit_percent=credit,
-                remedies=remedies,
+                remedies=tuple(remedies),
+                chronic=standing.chronic,
+                terms=figure.terms,
             )
         )
     return results
 
 
+def _add_remedy(remedies: list[str], remedy: str) -> None:
+    if remedy != "none" and remedy not in remedies:
+        remedies.append(remedy)
+
+
 def assess_contract(contract: Contract, clause_results: list[ClauseResult]) -> list[ContractResult]:
-    """One record per period: the clauses' credits summed, capped, and priced."""
+    """One record per period: the clauses' credits summed, capped, priced, then the credit
+    rules (minimum credit, annual cap), each under the terms in force in that period."""
     by_period: dict[PeriodKey, list[ClauseResult]] = {}
     for result in clause_results:
         by_period.setdefault(result.period, []).append(result)
-    records = []
-    for key in sorted(by_period):
-        clauses = by_period[key]
-        percent = sum((c.credit_percent for c in clauses), ZERO)
-        if contract.credit_cap_percent is not None:
-            percent = min(percent, contract.credit_cap_percent)
-        records.append(
-            ContractResult(
-                contract=contract.id,
-                period=key,
-                final=all(c.final for c in clauses),
-                credit_percent=percent,
-                credit_amount=credit_amount(contract.monthly_fee, percent, contract.minor_unit),
-                currency=contract.currency,
-            )
+    terms = contract_terms(contract)
+    periods = sorted(by_period)
+    in_force = [terms_for_period(contract, key, terms) for key in periods]
+    percents = []
+    priced = []
+    for key, current in zip(periods, in_force, strict=True):
+        percent = sum((c.credit_percent for c in by_period[key]), ZERO)
+        if current.contract.credit_cap_percent is not None:
+            percent = min(percent, current.contract.credit_cap_percent)
+        amount = credit_amount(current.contract.monthly_fee, percent, contract.minor_unit)
+        percents.append(percent)
+        priced.append(PricedMonth(period_first_day(contract, key), current.contract, amount))
+    owed = owed_amounts(contract, priced)
+    return [
+        ContractResult(
+            contract=contract.id,
+            period=key,
+            final=all(c.final for c in by_period[key]),
+            credit_percent=percent,
+            credit_amount=money.amount,
+            currency=contract.currency,
+            adjustments=money.adjustments,
+            terms=current.title,
         )
-    return records
+        for key, current, percent, money in zip(periods, in_force, percents, owed, strict=True)
+    ]
 
 
 def contract_records(contract: Contract, clause_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Contract records from clause records computed elsewhere (the live worker's partitions).
 
-    A period is final only when every clause of the contract has a final record for it.
+    A period is final only when every clause in force in it has a final record for it.
     """
     results = [_clause_result(contract, record) for record in clause_records]
-    clause_ids = {clause.id for clause in contract.clauses}
+    terms = contract_terms(contract)
     complete: dict[PeriodKey, set[str]] = {}
     for result in results:
         complete.setdefault(result.period, set()).add(result.clause)
     records = []
     for result in assess_contract(contract, results):
         record = result.to_record()
+        clause_ids = clause_ids_in_force(contract, result.period, terms)
         record["final"] = record["final"] and complete[result.period] >= clause_ids
         records.append(record)
     return records
@@ -115,4 +144,6 @@ def _clause_result(contract: Contract, record: dict[str, Any]) -> ClauseResult:
         consecutive_breaches=record["consecutive_breaches"],
         credit_percent=Decimal(repr(record["credit_percent"])),
         remedies=tuple(record["remedies"]),
+        chronic=record.get("chronic", False),
+        terms=record.get("terms", BASE_TERMS),
     )

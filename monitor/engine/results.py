@@ -22,6 +22,8 @@ class ClauseResult:
     consecutive_breaches: int
     credit_percent: Decimal
     remedies: tuple[str, ...]
+    chronic: bool = False
+    terms: str = "base"  # the title of the amendment in force, or "base"
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,8 @@ class ClauseResult:
             "consecutive_breaches": self.consecutive_breaches,
             "credit_percent": float(self.credit_percent),
             "remedies": list(self.remedies),
+            "chronic": self.chronic,
+            "terms": self.terms,
         }
 
 
@@ -45,8 +49,10 @@ class ContractResult:
     period: PeriodKey
     final: bool
     credit_percent: Decimal
-    credit_amount: Decimal
+    credit_amount: Decimal  # owed: after the minimum credit and the annual cap
     currency: str
+    adjustments: tuple[str, ...] = ()  # the credit rules that changed the amount
+    terms: str = "base"
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -57,6 +63,8 @@ class ContractResult:
             "credit_percent": float(self.credit_percent),
             "credit_amount": str(self.credit_amount),
             "currency": self.currency,
+            "adjustments": list(self.adjustments),
+            "terms": self.terms,
         }
 
 

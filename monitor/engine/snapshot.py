@@ -11,6 +11,7 @@ from monitor.engine.core import Engine
 from monitor.engine.response import ResponseClauseState, Ticket, TicketCounts
 from monitor.engine.timeline import ServiceTimeline
 from monitor.engine.uptime import UptimeClauseState, UptimeFigures, _SpanProgress
+from monitor.engine.watch import state_key
 
 SNAPSHOT_VERSION = 2
 
@@ -77,9 +78,9 @@ def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
 
 def export_state(engine: Engine) -> dict[str, Any]:
     clauses: dict[str, Any] = {}
-    for contract_id, states in engine._clauses.items():
+    for states in engine._clauses.values():
         for state in states:
-            key = f"{contract_id}/{state.clause.id}"
+            key = state_key(state)
             if isinstance(state, UptimeClauseState):
                 clauses[key] = _uptime_data(state)
             else:
@@ -108,9 +109,9 @@ def restore_state(engine: Engine, data: dict[str, Any]) -> None:
         timeline = engine.timelines.get(service)
         if timeline is not None:
             _restore_timeline(timeline, timeline_data)
-    for contract_id, states in engine._clauses.items():
+    for states in engine._clauses.values():
         for state in states:
-            clause_data = data["clauses"].get(f"{contract_id}/{state.clause.id}")
+            clause_data = data["clauses"].get(state_key(state))
             if clause_data is None:
                 continue
             if isinstance(state, UptimeClauseState):

@@ -44,6 +44,14 @@ RECHECK_US = 60 * 1_000_000  # a period kept open by a span not yet known to cou
 ClauseState = UptimeClauseState | ResponseClauseState
 
 
+def state_key(state: ClauseState) -> str:
+    """A clause state's name in snapshots: ``contract/clause``, plus ``@YYYY-MM-DD`` for the
+    state of an amendment in force from that day."""
+    key = f"{state.contract.id}/{state.clause.id}"
+    terms_from = state.calendar.terms_from
+    return key if terms_from is None else f"{key}@{terms_from.isoformat()}"
+
+
 @dataclass
 class _Watched:
     state: ClauseState
@@ -250,16 +258,14 @@ class NoticeWatch:
     # persistence -------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
         return {
-            "clauses": {
-                f"{w.state.contract.id}/{w.state.clause.id}": [w.due, w.next_close] for w in self.watched
-            },
+            "clauses": {state_key(w.state): [w.due, w.next_close] for w in self.watched},
             "recent": [_notice_data(n) for n in self.recent.values()],
             "pending": [_notice_data(n) for n in self.pending],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         for watched in self.watched:
-            saved = data["clauses"].get(f"{watched.state.contract.id}/{watched.state.clause.id}")
+            saved = data["clauses"].get(state_key(watched.state))
             if saved is not None:
                 watched.due, watched.next_close = saved
         self.recent = {n.id: n for n in map(_notice_from, data["recent"])}
