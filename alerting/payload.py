@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.contract import Contract
 from monitor.engine.calendar import ContractCalendar
+from monitor.terms import terms_for_period
 from monitor.timeutil import from_us
 from monitor.wording import clause_words, percent_words, period_label, remedy_words
 
@@ -27,6 +28,7 @@ _HEADLINES = {
 
 def notice_body(notice: dict[str, Any], contract: Contract) -> dict[str, Any]:
     """``notice`` is a notice record (``Notice.to_record()``) of ``contract``."""
+    contract = terms_for_period(contract, notice["period"]).contract  # the terms in force then
     clause = next(c for c in contract.clauses if c.id == notice["clause"])
     facts = notice["facts"]
     data: dict[str, Any] = {

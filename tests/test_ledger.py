@@ -42,6 +42,8 @@ def clause(period: str, final: bool, attained: float, contract: str = "acme-host
         "consecutive_breaches": 0 if attained >= 99.5 else 1,
         "credit_percent": 0.0,
         "remedies": [],
+        "chronic": False,
+        "terms": "base",
     }
     return record | extra
 
@@ -57,6 +59,8 @@ def contract(
         "credit_percent": 10.0,
         "credit_amount": amount,
         "currency": currency,
+        "adjustments": [],
+        "terms": "base",
     }
 
 

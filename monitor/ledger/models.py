@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -28,6 +39,8 @@ class ClauseResultRow(Base):
     consecutive_breaches: Mapped[int] = mapped_column(Integer)
     credit_percent: Mapped[float] = mapped_column(Double)
     remedies: Mapped[list[str]] = mapped_column(JSON)
+    chronic: Mapped[bool] = mapped_column(Boolean, server_default=false())  # 0004
+    terms: Mapped[str] = mapped_column(String(200), server_default="base")  # 0004
 
 
 class ContractResultRow(Base):
@@ -41,6 +54,28 @@ class ContractResultRow(Base):
     credit_percent: Mapped[float] = mapped_column(Double)
     credit_amount: Mapped[str] = mapped_column(String(40))  # exact decimal text, e.g. "1200.00"
     currency: Mapped[str] = mapped_column(String(3))
+    adjustments: Mapped[list[str]] = mapped_column(JSON, server_default="[]")  # 0004
+    terms: Mapped[str] = mapped_column(String(200), server_default="base")  # 0004
+
+
+class CreditClaimRow(Base):
+    """The customer claimed a month's credit (``slamon claim``) (0004)."""
+
+    __tablename__ = "credit_claims"
+
+    contract: Mapped[str] = mapped_column(String(128), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column()  # UTC, naive
+
+
+class TermFingerprintRow(Base):
+    """The terms a begun month was evaluated under, one digest per key (0004)."""
+
+    __tablename__ = "term_fingerprints"
+
+    contract: Mapped[str] = mapped_column(String(128), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    fingerprint: Mapped[dict[str, str]] = mapped_column(JSON)
 
 
 class NoticeRow(Base):

@@ -13,8 +13,16 @@ from sqlalchemy.orm import Session
 from monitor.contract import Contract
 from monitor.engine.credits import contract_records
 from monitor.engine.results import record_sort_key
-from monitor.ledger.models import ClauseResultRow, ContractResultRow, NoticeRow, PeriodDetailsRow
+from monitor.ledger.models import (
+    ClauseResultRow,
+    ContractResultRow,
+    CreditClaimRow,
+    NoticeRow,
+    PeriodDetailsRow,
+    TermFingerprintRow,
+)
 from monitor.ledger.schema import upgrade
+from monitor.terms import BASE_TERMS, Fingerprint, contract_terms, month_fingerprint
 
 CLAUSE_FIELDS = (
     "final",
@@ -24,8 +32,12 @@ CLAUSE_FIELDS = (
     "consecutive_breaches",
     "credit_percent",
     "remedies",
+    "chronic",
+    "terms",
 )
-CONTRACT_FIELDS = ("final", "credit_percent", "credit_amount", "currency")
+CONTRACT_FIELDS = ("final", "credit_percent", "credit_amount", "currency", "adjustments", "terms")
+# records written before SPEC.md section 12 (or by older writers) lack these fields
+RECORD_DEFAULTS: dict[str, Any] = {"chronic": False, "terms": BASE_TERMS, "adjustments": []}
 DETAIL_KEYS = ("contract", "clause", "period")
 
 
@@ -65,7 +77,7 @@ class Ledger:
         """Insert or overwrite, except that a provisional row never overwrites a final one
         (and with ``final_is_fixed``, nothing overwrites a final one)."""
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        values = {name: row[name] for name in (*keys, *fields)}
+        values = {name: row[name] if name in row else RECORD_DEFAULTS[name] for name in (*keys, *fields)}
         statement = dialect.insert(model).values(**values)
         table = model.__table__  # type: ignore[attr-defined]
         statement = statement.on_conflict_do_update(
@@ -97,15 +109,60 @@ class Ledger:
                 )
             for contract_id in {contract for contract, _ in touched}:
                 periods = sorted(p for c, p in touched if c == contract_id)
+                self._note_fingerprints(session, self.contracts[contract_id], periods)
                 rows = session.scalars(
                     select(ClauseResultRow).where(ClauseResultRow.contract == contract_id)
                 ).all()
                 clause_rows = sorted((_clause_record(row) for row in rows), key=record_sort_key)
                 for record in contract_records(self.contracts[contract_id], clause_rows):
-                    if record["period"] in periods:
+                    # a month's annual cap depends on the earlier months of its contract year
+                    if record["period"] >= periods[0]:
                         self._upsert(
                             session, ContractResultRow, ("contract", "period"), CONTRACT_FIELDS, record
                         )
+
+    def _note_fingerprints(self, session: Session, contract: Contract, periods: Sequence[str]) -> None:
+        """Keep the terms each month was first evaluated under (the first version stays)."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        terms = contract_terms(contract)
+        for period in periods:
+            values = {
+                "contract": contract.id,
+                "period": period,
+                "fingerprint": month_fingerprint(contract, period, terms),
+            }
+            session.execute(dialect.insert(TermFingerprintRow).values(**values).on_conflict_do_nothing())
+
+    def record_fingerprints(self, contract: Contract, periods: Sequence[str]) -> None:
+        with Session(self.engine) as session, session.begin():
+            self._note_fingerprints(session, contract, periods)
+
+    def read_fingerprints(self) -> dict[tuple[str, str], Fingerprint]:
+        """``(contract, period) -> fingerprint`` of every month begun."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TermFingerprintRow))
+            return {(row.contract, row.period): dict(row.fingerprint) for row in rows}
+
+    def record_claim(self, contract: str, period: str, at: datetime) -> datetime:
+        """Record that the customer claimed a month's credit at ``at`` (aware). Idempotent:
+        a month claimed before keeps its first claim time, which is returned."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        moment = at.astimezone(UTC).replace(tzinfo=None)
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                dialect.insert(CreditClaimRow)
+                .values(contract=contract, period=period, claimed_at=moment)
+                .on_conflict_do_nothing()
+            )
+            stored = session.get(CreditClaimRow, (contract, period))
+            assert stored is not None
+            return stored.claimed_at.replace(tzinfo=UTC)
+
+    def read_claims(self) -> dict[tuple[str, str], datetime]:
+        """``(contract, period) -> when it was claimed`` (UTC)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(CreditClaimRow))
+            return {(row.contract, row.period): row.claimed_at.replace(tzinfo=UTC) for row in rows}
 
     def record_details(self, records: Sequence[dict[str, Any]]) -> None:
         """Write detail records (idempotent; final beats provisional, like the results)."""
@@ -190,6 +247,8 @@ def _clause_record(row: ClauseResultRow) -> dict[str, Any]:
         "consecutive_breaches": row.consecutive_breaches,
         "credit_percent": row.credit_percent,
         "remedies": list(row.remedies),
+        "chronic": row.chronic,
+        "terms": row.terms,
     }
 
 
@@ -202,4 +261,6 @@ def _contract_record(row: ContractResultRow) -> dict[str, Any]:
         "credit_percent": row.credit_percent,
         "credit_amount": row.credit_amount,
         "currency": row.currency,
+        "adjustments": list(row.adjustments),
+        "terms": row.terms,
     }

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from aiokafka.partitioner import murmur2
 
-from monitor.contract import Contract, ResponseTimeClause, UptimeClause
+from monitor.contract import Clause, Contract, ResponseTimeClause, UptimeClause
 
 
 class Stream(StrEnum):
@@ -30,19 +30,21 @@ def partition_of(key: str, partitions: int) -> int:
 def contracts_for(
     contracts: Sequence[Contract], stream: Stream, partition: int, partitions: int
 ) -> list[Contract]:
-    """The contracts cut down to the clauses whose events arrive on this stream's partition."""
+    """The contracts cut down to the clauses whose events arrive on this stream's partition
+    (in the base terms and in each amendment that replaces the clauses)."""
+
+    def here(clause: Clause, contract: Contract) -> bool:
+        if stream is Stream.UPTIME:
+            return isinstance(clause, UptimeClause) and partition_of(clause.service, partitions) == partition
+        return isinstance(clause, ResponseTimeClause) and partition_of(contract.id, partitions) == partition
+
     chosen = []
     for contract in contracts:
-        if stream is Stream.UPTIME:
-            clauses = [
-                c
-                for c in contract.clauses
-                if isinstance(c, UptimeClause) and partition_of(c.service, partitions) == partition
-            ]
-        elif partition_of(contract.id, partitions) == partition:
-            clauses = [c for c in contract.clauses if isinstance(c, ResponseTimeClause)]
-        else:
-            clauses = []
-        if clauses:
-            chosen.append(contract.model_copy(update={"clauses": clauses}))
+        clauses = [c for c in contract.clauses if here(c, contract)]
+        amendments = [
+            a.model_copy(update={"clauses": [c for c in a.clauses if here(c, contract)]}) if a.clauses else a
+            for a in contract.amendments
+        ]
+        if clauses or any(a.clauses for a in amendments):
+            chosen.append(contract.model_copy(update={"clauses": clauses, "amendments": amendments}))
     return chosen

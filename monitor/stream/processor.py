@@ -24,13 +24,14 @@ from typing import Any
 
 import orjson
 
-from monitor.contract import Contract
+from monitor.contract import Contract, UptimeClause
 from monitor.engine import Engine, Outcome, Verdict
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice
 from monitor.engine.results import ClauseResult, ClauseStatus
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import Event, InvalidEvent, MaintenanceEvent, StatusEvent, decode_event
 from monitor.stream.partitions import Stream, contracts_for, partition_of
+from monitor.terms import all_clauses
 from monitor.timeutil import EPOCH, ONE_MICROSECOND
 
 DEFAULT_SNAPSHOT_EVERY = 2000
@@ -59,7 +60,7 @@ class PartitionProcessor:
         self.stream, self.partition, self.partitions = stream, partition, partitions
         self._all_contracts = {c.id: c for c in contracts}
         self._services = {
-            c.service for contract in contracts for c in contract.clauses if hasattr(c, "service")
+            c.service for contract in contracts for c in all_clauses(contract) if isinstance(c, UptimeClause)
         }
         self._lateness = allowed_lateness
         self.engine = Engine(
