@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.durations import parse_duration
@@ -241,8 +241,6 @@ def _write_output(text: str, output: str | None) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from datetime import UTC
-
     from monitor.statements.build import StatementError, build_statement
     from monitor.statements.render import render
 
@@ -278,12 +276,34 @@ def cmd_liability(args: argparse.Namespace) -> int:
         return _fail(str(error))
     try:
         records = ledger.read_results()
+        claims = {key: to_us(at) for key, at in ledger.read_claims().items()}
     finally:
         ledger.close()
     as_of = to_us(args.as_of) if args.as_of is not None else None
-    entries = build_liability(records, loaded.contracts, as_of)
+    entries = build_liability(records, loaded.contracts, as_of, claims, to_us(datetime.now(UTC)))
     text = liability_json(entries) + "\n" if args.format == "json" else liability_text(entries)
     return _write_output(text, None)
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    from monitor.claiming import ClaimRefused, record_claim
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        return _fail(f"--period must look like 2026-10, got {args.period!r}")
+    settings = _settings(args)
+    try:
+        contract = _contract_named(settings, args.contract)
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
+    try:
+        message = record_claim(ledger, contract, args.period, args.at or datetime.now(UTC))
+    except ClaimRefused as error:
+        return _fail(str(error))
+    finally:
+        ledger.close()
+    print(message)
+    return 0
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
@@ -380,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     liability.add_argument("--format", choices=["text", "json"], default="text")
     _add_setting_flags(liability, ["database", "contracts"])
     liability.set_defaults(handler=cmd_liability)
+
+    claim = commands.add_parser("claim", help="record that the customer claimed a month's credit")
+    claim.add_argument("--contract", required=True)
+    claim.add_argument("--period", required=True, help="month, e.g. 2026-10")
+    claim.add_argument("--at", type=_aware_timestamp, help="when the claim was made (default: now)")
+    _add_setting_flags(claim, ["database", "contracts"])
+    claim.set_defaults(handler=cmd_claim)
 
     deliveries = commands.add_parser("deliveries", help="the webhook outbox: pending, delivered, dead")
     deliveries.add_argument("--status", choices=["pending", "delivered", "dead", "disabled"])

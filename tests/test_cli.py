@@ -126,6 +126,8 @@ def _clause(
         "consecutive_breaches": breaches,
         "credit_percent": credit,
         "remedies": remedies,
+        "chronic": False,  # SPEC.md section 12: no chronic rule, no amendments
+        "terms": "base",
     }
 
 
@@ -140,6 +142,8 @@ def _contract(
         "credit_percent": credit,
         "credit_amount": amount,
         "currency": currency,
+        "adjustments": [],
+        "terms": "base",
     }
 
 
@@ -172,8 +176,20 @@ CLAUSE_KEYS = [
     "consecutive_breaches",
     "credit_percent",
     "remedies",
+    "chronic",
+    "terms",
 ]
-CONTRACT_KEYS = ["record", "contract", "period", "final", "credit_percent", "credit_amount", "currency"]
+CONTRACT_KEYS = [
+    "record",
+    "contract",
+    "period",
+    "final",
+    "credit_percent",
+    "credit_amount",
+    "currency",
+    "adjustments",
+    "terms",
+]
 
 
 @pytest.fixture

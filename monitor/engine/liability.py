@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from monitor.engine.claims import ClaimState, MonthClaim
+
 REMEDY_ORDER = {"termination_right": 0, "contract_review": 1}
 
 
@@ -21,6 +23,11 @@ class ContractLiability:
     open_periods: list[str] = field(default_factory=list)
     remedies: list[str] = field(default_factory=list)  # of the latest final period
     projected_remedies: list[str] = field(default_factory=list)  # of the open periods
+    # the owed credit split by the customer's claims (SPEC.md section 12)
+    claimed: Decimal = Decimal(0)
+    claimable: Decimal = Decimal(0)
+    expired: Decimal = Decimal(0)
+    claims: list[MonthClaim] = field(default_factory=list)
 
     @property
     def most_serious_remedy(self) -> int:
@@ -57,6 +64,28 @@ def liabilities(records: Iterable[dict[str, Any]]) -> list[ContractLiability]:
             elif record["period"] in entry.open_periods:
                 _add_new(entry.projected_remedies, record["remedies"])
     return sorted(by_contract.values(), key=lambda e: (e.most_serious_remedy, e.contract))
+
+
+def add_claims(entries: Iterable[ContractLiability], claims: Iterable[MonthClaim]) -> None:
+    """Split each contract's owed credit into claimed, claimable and expired."""
+    by_contract = {entry.contract: entry for entry in entries}
+    for claim in claims:
+        entry = by_contract.get(claim.contract)
+        if entry is None or claim.period not in entry.final_periods:
+            continue
+        entry.claims.append(claim)
+        field_name = claim.state.value
+        setattr(entry, field_name, getattr(entry, field_name) + claim.amount)
+
+
+def claim_totals_by_currency(entries: Iterable[ContractLiability]) -> dict[str, dict[ClaimState, Decimal]]:
+    """Claimed, claimable and expired per currency."""
+    totals: dict[str, dict[ClaimState, Decimal]] = {}
+    for entry in entries:
+        sums = totals.setdefault(entry.currency, dict.fromkeys(ClaimState, Decimal(0)))
+        for state in ClaimState:
+            sums[state] += getattr(entry, state.value)
+    return dict(sorted(totals.items()))
 
 
 def totals_by_currency(entries: Iterable[ContractLiability]) -> dict[str, tuple[Decimal, Decimal]]:
