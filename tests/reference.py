@@ -268,6 +268,9 @@ def reference_records(contracts: list[Contract], events: list[Event], lateness: 
                         "consecutive_breaches": count,
                         "credit_percent": float(credit),
                         "remedies": remedies,
+                        # SPEC.md section 12: without its keys, never chronic, always the base terms
+                        "chronic": False,
+                        "terms": "base",
                         "_credit": credit,
                     }
                 )
@@ -289,6 +292,8 @@ def reference_records(contracts: list[Contract], events: list[Event], lateness: 
                     "credit_percent": float(percent),
                     "credit_amount": str(amount),
                     "currency": contract.currency,
+                    "adjustments": [],
+                    "terms": "base",
                 }
             )
         for row in clause_rows:

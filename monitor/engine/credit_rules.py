@@ -45,19 +45,20 @@ def owed_amounts(contract: Contract, months: Sequence[PricedMonth]) -> list[Owed
     ``min_credit_amount``, then at most what the annual cap leaves of the contract year
     (cap = ``annual_cap_percent`` x 12 x that month's fee / 100, half-up)."""
     owed_in_year: dict[int, Decimal] = {}
+    none = ZERO.quantize(Decimal(1).scaleb(-contract.minor_unit))  # 0 written to the minor unit
     results = []
     for month in months:
         rules = month.terms.credit_rules
         owed, adjustments = month.amount, []
         minimum = rules.min_credit_amount if rules is not None else None
         if minimum is not None and ZERO < owed < minimum:
-            owed = ZERO
+            owed = none
             adjustments.append(MIN_CREDIT)
         year = contract_year(contract.effective_from, month.first_day)
         earlier = owed_in_year.get(year, ZERO)
         if rules is not None and rules.annual_cap_percent is not None:
             cap = credit_amount(12 * month.terms.monthly_fee, rules.annual_cap_percent, contract.minor_unit)
-            capped = max(ZERO, min(owed, cap - earlier))
+            capped = max(none, min(owed, cap - earlier))
             if capped != owed:
                 adjustments.append(ANNUAL_CAP)
             owed = capped
