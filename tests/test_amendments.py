@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from monitor.contract import Contract
 from monitor.engine import Engine
 from monitor.engine.credits import contract_records
+from monitor.engine.snapshot import export_state, restore_state
 from monitor.loader import load_contract_file
 from tests.builders import outage, run
 from tests.reference import reference_records
@@ -328,3 +330,22 @@ def test_bad_amendments_are_refused_with_the_field(tmp_path, amendment, field, w
     assert contract is None
     assert [(p.file, p.field) for p in problems] == [(str(path), field)]
     assert words in problems[0].message
+
+
+@settings(max_examples=40)
+@given(scenarios(), st.data())
+def test_an_amended_engine_persists_and_restores_each_set_of_terms(scenario, data) -> None:
+    """Stop anywhere, persist the state as JSON, restore it and go on: each amendment's clause
+    states are saved under their own key."""
+    chosen, events = scenario
+    month = data.draw(st.sampled_from(["2026-03-01", "2026-04-01"]))
+    amended = [restated(c, month) if _runs_across(c, month) else c for c in chosen]
+    cut = data.draw(st.integers(0, len(events)))
+    engine = Engine(amended, LATENESS)
+    for event in events[:cut]:
+        engine.apply(event)
+    restored = Engine(amended, LATENESS)
+    restore_state(restored, orjson.loads(orjson.dumps(export_state(engine))))
+    for event in events[cut:]:
+        restored.apply(event)
+    assert [r.to_record() for r in restored.results()] == _results(amended, events)
