@@ -6,6 +6,8 @@ so a month is a plain number of hours: January 744 h, February 672 h, March 744 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -19,6 +21,8 @@ from monitor.engine import Engine
 from monitor.engine.credits import contract_records
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.loader import load_contract_file
+from monitor.statements.build import build_statement
+from monitor.statements.render import render
 from tests.builders import outage, run
 from tests.reference import reference_records
 from tests.test_properties import LATENESS, scenarios, within_lateness
@@ -349,3 +353,37 @@ def test_an_amended_engine_persists_and_restores_each_set_of_terms(scenario, dat
     for event in events[cut:]:
         restored.apply(event)
     assert [r.to_record() for r in restored.results()] == _results(amended, events)
+
+
+# statements ---------------------------------------------------------------------------------
+
+
+def test_a_statement_names_the_terms_in_force_and_each_adjustment() -> None:
+    contract = make(
+        credit_rules={"annual_cap_percent": 1},
+        amendments=[{"effective_from": "2026-02-01", "title": "Fee increase", "monthly_fee": "2000.00"}],
+    )
+    events = day_down("2026-01") + day_down("2026-02")
+    records = run(contract, sorted(events), as_of="2026-03-01T02:00:00+00:00").report.records
+    generated = datetime(2026, 3, 2, tzinfo=UTC)
+    february = build_statement(contract, "2026-02", records, {}, generated)
+    # February is evaluated under the fee amendment: fee 2000.00, 10% -> 200.00 before the rules;
+    # the cap 1% x 12 x 2000.00 = 240.00 leaves 240 - 100 (January) = 140.00
+    assert february.terms == "Fee increase (in force from 2026-02-01)"
+    assert february.monthly_fee == Decimal("2000.00")
+    assert february.amount_before_rules == Decimal("200.00")
+    assert february.adjustments == [
+        "Annual cap: 1% of 12 monthly fees is 240.00 EUR for the contract year from 2026-01-01; "
+        "140.00 EUR of it was left for this month"
+    ]
+    markdown = render(february, "md")
+    assert "- **Terms in force:** Fee increase (in force from 2026-02-01)" in markdown
+    assert "| Amount before the credit rules | 200.00 EUR |" in markdown
+    assert "140.00 EUR of it was left for this month" in render(february, "html")
+    january = build_statement(contract, "2026-01", records, {}, generated)
+    # January: base terms, 100.00 owed, nothing adjusted
+    assert (january.terms, january.amount_before_rules, january.adjustments) == (
+        "the base terms of the contract",
+        None,
+        [],
+    )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from monitor.contract import Contract
 from monitor.engine.calendar import ContractCalendar
 from monitor.engine.intervals import Interval, clip, covered, merge
+from monitor.statements.adjustments import month_money, terms_words
 from monitor.statements.model import (
     ClauseStatement,
     DayFigure,
@@ -20,6 +21,7 @@ from monitor.statements.model import (
     OutageLine,
     Statement,
 )
+from monitor.terms import terms_for_period
 from monitor.timeutil import from_us, to_us
 from monitor.wording import clause_words, period_label, remedy_words
 
@@ -47,17 +49,20 @@ def build_statement(
         raise StatementError(f"no data for {contract.id} in {period} yet: the ledger has no result for it")
     zone = ZoneInfo(contract.timezone)
     start, end = calendar.bounds(period)
+    in_force = terms_for_period(contract, period)
+    terms = in_force.contract
     clauses = [
-        _clause_statement(contract, clause.id, period, records, details.get(clause.id), zone, (start, end))
-        for clause in contract.clauses
+        _clause_statement(terms, clause.id, period, records, details.get(clause.id), zone, (start, end))
+        for clause in terms.clauses
     ]
+    money = month_money(contract, period, records)
     return Statement(
         contract_id=contract.id,
         customer=contract.customer,
         provider=contract.provider,
         timezone=contract.timezone,
         currency=contract.currency,
-        monthly_fee=contract.monthly_fee,
+        monthly_fee=terms.monthly_fee,
         period=period,
         period_label=period_label(period),
         period_start=from_us(start).astimezone(zone),
@@ -65,11 +70,14 @@ def build_statement(
         final=bool(contract_record["final"]),
         clauses=clauses,
         uncapped_credit_percent=sum((Decimal(repr(c.credit_percent)) for c in clauses), Decimal(0)),
-        cap_percent=contract.credit_cap_percent,
+        cap_percent=terms.credit_cap_percent,
         credit_percent=Decimal(repr(contract_record["credit_percent"])),
         credit_amount=Decimal(contract_record["credit_amount"]),
         remedies=[text for c in clauses for text in c.remedies],
         generated_at=generated_at.astimezone(zone),
+        terms=terms_words(in_force),
+        amount_before_rules=money.before_rules if money.adjustments else None,
+        adjustments=money.adjustments,
     )
 
 

@@ -93,3 +93,6 @@ class Statement:
     credit_amount: Decimal  # rounded half-up to the currency's minor unit
     remedies: list[str]  # in words, all clauses
     generated_at: datetime
+    terms: str = "the base terms of the contract"  # the terms in force, in words (SPEC.md section 12)
+    amount_before_rules: Decimal | None = None  # when a credit rule changed the amount
+    adjustments: list[str] = field(default_factory=list)  # each credit rule that changed it, in words

@@ -20,7 +20,7 @@ cells that a spreadsheet would take for a formula (starting with ``= + - @``) ge
 section        columns filled
 =============  =====================================================================================
 contract       item (contract_id, customer, provider, timezone, currency, monthly_fee, period,
-               period_label, status, generated_at), text; period: start, end; monthly_fee: amount,
+               period_label, terms, status, generated_at), text; period: start, end; monthly_fee: amount,
                currency; status: status (FINAL / PROVISIONAL)
 clause         clause, item (kind), attained_percent, target_percent, met (yes/no), count
                (consecutive breaches), percent (clause credit, before the cap), status, text (clause)
@@ -33,8 +33,9 @@ missed_ticket  clause, item (ticket id), priority, start (opened), end (deadline
                (first response/resolution, or "none")
 daily          clause, item (local date), attained_percent
 history        clause, item (period), attained_percent, met, count (consecutive breaches), status
-credit         item (uncapped_percent, cap_percent, credit_percent, amount), percent; cap_percent
-               without a cap: text "no cap"; amount: amount, currency
+credit         item (uncapped_percent, cap_percent, credit_percent, before_rules, adjustment,
+               amount), percent; cap_percent without a cap: text "no cap"; before_rules (only when
+               a credit rule changed the amount) and amount: amount, currency; adjustment: text
 remedy         text (a remedy now available under the contract, in words)
 =============  =====================================================================================
 """
@@ -268,8 +269,13 @@ def credit_table(statement: Statement) -> Table:
         ("Cap", cap_words(statement)),
         ("Credit after the cap", f"{percent_words(statement.credit_percent)} of the monthly fee"),
         ("Monthly fee", money(statement.monthly_fee, statement.currency)),
-        ("Service credit amount", money(statement.credit_amount, statement.currency)),
     ]
+    if statement.amount_before_rules is not None:
+        rows.append(
+            ("Amount before the credit rules", money(statement.amount_before_rules, statement.currency))
+        )
+    rows += [("Adjustment", text) for text in statement.adjustments]
+    rows.append(("Service credit amount", money(statement.credit_amount, statement.currency)))
     return Table(("Item", "Value"), rows)
 
 
@@ -355,6 +361,7 @@ def md_header(statement: Statement) -> list[str]:
         f"- **Contract:** {md_escape(statement.contract_id)}",
         f"- **Period:** {md_escape(period_words(statement))}",
         f"- **Monthly fee:** {money(statement.monthly_fee, statement.currency)}",
+        f"- **Terms in force:** {md_escape(statement.terms)}",
         f"- **Status:** {status_word(statement.final)}",
         "",
     ]
@@ -492,6 +499,7 @@ def csv_contract(s: Statement) -> Iterator[Row]:
         "text": s.period,
     }
     yield {"section": section, "item": "period_label", "text": _cell(s.period_label)}
+    yield {"section": section, "item": "terms", "text": _cell(s.terms)}
     note = "final" if s.final else "figures may still change"
     yield {"section": section, "item": "status", "status": status_word(s.final), "text": note}
     yield {"section": section, "item": "generated_at", "text": s.generated_at.isoformat()}
@@ -595,6 +603,15 @@ def csv_credit(s: Statement) -> Iterator[Row]:
     else:
         yield {"section": section, "item": "cap_percent", "percent": _plain_percent(s.cap_percent)}
     yield {"section": section, "item": "credit_percent", "percent": _plain_percent(s.credit_percent)}
+    if s.amount_before_rules is not None:
+        yield {
+            "section": section,
+            "item": "before_rules",
+            "amount": str(s.amount_before_rules),
+            "currency": s.currency,
+        }
+    for text in s.adjustments:
+        yield {"section": section, "item": "adjustment", "text": _cell(text)}
     yield {"section": section, "item": "amount", "amount": str(s.credit_amount), "currency": s.currency}
     for remedy in s.remedies:
         yield {"section": "remedy", "text": _cell(remedy)}
