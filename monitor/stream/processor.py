@@ -31,7 +31,8 @@ from monitor.engine.results import ClauseResult, ClauseStatus
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import Event, InvalidEvent, MaintenanceEvent, StatusEvent, decode_event
 from monitor.stream.partitions import Stream, contracts_for, partition_of
-from monitor.terms import all_clauses
+from monitor.terms import Fingerprint, all_clauses, month_fingerprint
+from monitor.terms_guard import TermsChanged, check_terms, refusal
 from monitor.timeutil import EPOCH, ONE_MICROSECOND
 
 DEFAULT_SNAPSHOT_EVERY = 2000
@@ -80,6 +81,7 @@ class PartitionProcessor:
         self._unwritten: list[dict[str, Any]] = []
         self._followed: dict[str, int] = {}  # sources moved by ``follow`` since the last flush
         self._since_snapshot = 0
+        self._begun: dict[str, Fingerprint] = {}  # "contract/period" -> the terms it began under
         self.recover()
         # what was said before a crash may not have reached the notices topic: say it again
         self._restated = self.engine.recent_notices()
@@ -97,6 +99,7 @@ class PartitionProcessor:
         snapshot = self._read_snapshot()
         covered = 0
         if snapshot is not None:
+            self._check_terms(snapshot.get("terms", {}))
             restore_state(self.engine, snapshot["state"])
             self.clocks.update(snapshot["clocks"])
             self.offsets.update(snapshot.get("offsets", {}))
@@ -117,6 +120,14 @@ class PartitionProcessor:
                 self._replay(entry)
             self.seq = batch["seq"]
             self._since_snapshot += len(batch["entries"])
+
+    def _check_terms(self, begun: dict[str, Fingerprint]) -> None:
+        """Refuse to go on from a state begun under other terms than the files now give."""
+        months = {tuple(key.rsplit("/", 1)): fingerprint for key, fingerprint in begun.items()}
+        check = check_terms(list(self._all_contracts.values()), months)  # type: ignore[arg-type]
+        if not check.ok:
+            raise TermsChanged(refusal(check))
+        self._begun = dict(begun)
 
     def _replay(self, entry: dict[str, Any]) -> None:
         if "advance" in entry:
@@ -152,6 +163,7 @@ class PartitionProcessor:
                 "seq": self.seq,
                 "clocks": dict(self.clocks),
                 "offsets": dict(self.offsets),
+                "terms": dict(self._begun),
                 "state": export_state(self.engine),
             }
             self._write_snapshot(state)
@@ -276,7 +288,14 @@ class PartitionProcessor:
 
     # output --------------------------------------------------------------------------
     def clause_results(self) -> list[ClauseResult]:
-        return [r for r in self.engine.results() if isinstance(r, ClauseResult)]
+        """The clause results; the months they begin are noted with the terms they began under."""
+        results = [r for r in self.engine.results() if isinstance(r, ClauseResult)]
+        for result in results:
+            key = f"{result.contract}/{result.period}"
+            if key not in self._begun:
+                contract = self._all_contracts[result.contract]
+                self._begun[key] = month_fingerprint(contract, result.period)
+        return results
 
     def clause_status(self) -> list[ClauseStatus]:
         return self.engine.clause_status()
