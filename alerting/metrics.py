@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+CLAIM_HELP = {
+    "claimed": "claimed by the customer",
+    "claimable": "not claimed yet, its claim window still open",
+    "expired": "not claimed within claim_within",
+}
+
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -48,6 +54,15 @@ class Metrics:
             "Credit the open period would owe if it closed now, in the contract currency.",
             ("contract", "currency"),
         )
+        # the owed credit split by the customer's claims (SPEC.md section 12)
+        self.credit_claims = {
+            state: self._gauge(
+                f"slamon_contract_credit_{state}_amount",
+                f"Credit owed for final periods, {CLAIM_HELP[state]}, in the contract currency.",
+                ("contract", "currency"),
+            )
+            for state in ("claimed", "claimable", "expired")
+        }
         self.events = Counter(
             "slamon_events_total",
             "Input events by topic and outcome (applied, duplicate, late, invalid).",
