@@ -240,18 +240,26 @@ def _write_output(text: str, output: str | None) -> int:
     return 0
 
 
+def _month_of_contract(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """For a command about one contract's month (``--contract``, ``--period``): the contract
+    and the open ledger, or what is wrong with the request."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        return f"--period must look like 2026-10, got {args.period!r}"
+    settings = _settings(args)
+    try:
+        return _contract_named(settings, args.contract), _open_ledger(settings)
+    except LedgerMissing as error:
+        return str(error)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from monitor.statements.build import StatementError, build_statement
     from monitor.statements.render import render
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
-        return _fail(f"--period must look like 2026-10, got {args.period!r}")
-    settings = _settings(args)
-    try:
-        contract = _contract_named(settings, args.contract)
-        ledger = _open_ledger(settings)
-    except LedgerMissing as error:
-        return _fail(str(error))
+    opened = _month_of_contract(args)
+    if isinstance(opened, str):
+        return _fail(opened)
+    contract, ledger = opened
     try:
         records = ledger.read_results(contract.id)
         details = ledger.read_details(contract.id, args.period)
@@ -288,14 +296,10 @@ def cmd_liability(args: argparse.Namespace) -> int:
 def cmd_claim(args: argparse.Namespace) -> int:
     from monitor.claiming import ClaimRefused, record_claim
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
-        return _fail(f"--period must look like 2026-10, got {args.period!r}")
-    settings = _settings(args)
-    try:
-        contract = _contract_named(settings, args.contract)
-        ledger = _open_ledger(settings)
-    except LedgerMissing as error:
-        return _fail(str(error))
+    opened = _month_of_contract(args)
+    if isinstance(opened, str):
+        return _fail(opened)
+    contract, ledger = opened
     try:
         message = record_claim(ledger, contract, args.period, args.at or datetime.now(UTC))
     except ClaimRefused as error:

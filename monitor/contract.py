@@ -221,6 +221,12 @@ FIXED_KEYS = ("id", "customer", "provider", "timezone", "currency", "effective_f
 _NOT_NULL = ("monthly_fee", "maintenance", "clauses")
 
 
+def _local_date(value: object) -> object:
+    if isinstance(value, datetime):
+        raise ValueError("must be a local date like 2026-01-01, not a timestamp")
+    return value
+
+
 def _duplicate_clause(clauses: list[UptimeClause | ResponseTimeClause]) -> FieldProblem | None:
     seen: dict[str, int] = {}
     for index, clause in enumerate(clauses):
@@ -255,12 +261,7 @@ class Amendment(_Strict):
                     )
         return value
 
-    @field_validator("effective_from", mode="before")
-    @classmethod
-    def _plain_date(cls, value: object) -> object:
-        if isinstance(value, datetime):
-            raise ValueError("must be a local date like 2026-07-01, not a timestamp")
-        return value
+    _plain_date = field_validator("effective_from", mode="before")(_local_date)
 
     @model_validator(mode="after")
     def _consistent(self) -> Amendment:
@@ -300,12 +301,7 @@ class Contract(_Strict):
     credit_rules: CreditRules | None = None
     amendments: list[Amendment] = Field(default_factory=list)
 
-    @field_validator("effective_from", "effective_to", mode="before")
-    @classmethod
-    def _plain_date(cls, value: object) -> object:
-        if isinstance(value, datetime):
-            raise ValueError("must be a local date like 2026-01-01, not a timestamp")
-        return value
+    _plain_date = field_validator("effective_from", "effective_to", mode="before")(_local_date)
 
     @model_validator(mode="after")
     def _consistent(self) -> Contract:

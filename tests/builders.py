@@ -74,6 +74,30 @@ def contract(*clauses: dict, **overrides: Any) -> Contract:
     return Contract.model_validate(document)
 
 
+def plain_document(**changes: Any) -> dict[str, Any]:
+    """A contract file's content for hand-computed money: UTC (a month is a plain number of
+    hours), 1000.00 EUR a month, one uptime clause ``up`` on ``api`` (99.5%, 10% credit below)."""
+    document: dict[str, Any] = {
+        "id": "acme",
+        "customer": "Acme Corp",
+        "provider": "CloudCo Ltd",
+        "timezone": "UTC",
+        "currency": "EUR",
+        "monthly_fee": "1000.00",
+        "effective_from": "2026-01-01",
+        "clauses": [
+            {
+                "id": "up",
+                "kind": "uptime",
+                "service": "api",
+                "target_percent": 99.5,
+                "credits": [{"below_percent": 99.5, "credit_percent": 10}],
+            }
+        ],
+    }
+    return document | changes
+
+
 # events (JSON Lines) -------------------------------------------------------------------
 
 

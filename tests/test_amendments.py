@@ -23,26 +23,16 @@ from monitor.engine.snapshot import export_state, restore_state
 from monitor.loader import load_contract_file
 from monitor.statements.build import build_statement
 from monitor.statements.render import render
-from tests.builders import outage, run
+from tests.builders import outage, plain_document, run
 from tests.reference import reference_records
 from tests.test_properties import LATENESS, scenarios, within_lateness
+from tests.test_properties import run as engine_results
 
 TIER_10 = [{"below_percent": 99.5, "credit_percent": 10}]
 
 
 def make(clauses: list[dict[str, Any]] | None = None, **overrides: Any) -> Contract:
-    document: dict[str, Any] = {
-        "id": "acme",
-        "customer": "Acme Corp",
-        "provider": "CloudCo Ltd",
-        "timezone": "UTC",
-        "currency": "EUR",
-        "monthly_fee": "1000.00",
-        "effective_from": "2026-01-01",
-        "clauses": clauses or [up()],
-    }
-    document.update(overrides)
-    return Contract.model_validate(document)
+    return Contract.model_validate(plain_document(clauses=clauses or [up()], **overrides))
 
 
 def up(clause_id: str = "up", service: str = "api", **extra: Any) -> dict[str, Any]:
@@ -244,23 +234,14 @@ def _without_terms(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "terms"} for r in records]
 
 
-def _results(contracts: list[Contract], events: list, clock=None) -> list[dict[str, Any]]:
-    engine = Engine(contracts, LATENESS)
-    for event in events:
-        engine.apply(event)
-    if clock is not None:
-        engine.advance(clock)
-    return [r.to_record() for r in engine.results()]
-
-
 @settings(max_examples=60)
 @given(scenarios(), st.data())
-def test_a_contract_without_the_new_keys_gives_todays_results(scenario, data) -> None:
+def test_a_contract_without_the_new_keys_gives_todaysengine_results(scenario, data) -> None:
     """The brute force of sections 4-5 knows nothing of section 12: its figures, with the new
     fields at their neutral values (never chronic, no adjustments, the base terms)."""
     chosen, events = scenario
     arrival = within_lateness(data.draw, events) if data.draw(st.booleans()) else events
-    assert _results(chosen, arrival) == reference_records(chosen, arrival, LATENESS)
+    assert engine_results(chosen, arrival) == reference_records(chosen, arrival, LATENESS)
 
 
 def _runs_across(contract: Contract, month: str) -> bool:
@@ -288,7 +269,7 @@ def test_an_amendment_that_restates_the_terms_changes_nothing_but_their_name(sce
     chosen, events = scenario
     month = data.draw(st.sampled_from(["2026-03-01", "2026-04-01", "2026-05-01"]))
     amended = [restated(c, month) if _runs_across(c, month) else c for c in chosen]
-    assert _without_terms(_results(amended, events)) == _without_terms(_results(chosen, events))
+    assert _without_terms(engine_results(amended, events)) == _without_terms(engine_results(chosen, events))
 
 
 # bad amendments are refused with file and field --------------------------------------------
@@ -352,7 +333,7 @@ def test_an_amended_engine_persists_and_restores_each_set_of_terms(scenario, dat
     restore_state(restored, orjson.loads(orjson.dumps(export_state(engine))))
     for event in events[cut:]:
         restored.apply(event)
-    assert [r.to_record() for r in restored.results()] == _results(amended, events)
+    assert [r.to_record() for r in restored.results()] == engine_results(amended, events)
 
 
 # statements ---------------------------------------------------------------------------------

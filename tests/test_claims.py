@@ -16,28 +16,10 @@ import yaml
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
 from monitor.replay import replay
-from tests.builders import outage
+from tests.builders import outage, plain_document
 from tests.conftest import REPO
 
-CONTRACT = {
-    "id": "acme",
-    "customer": "Acme Corp",
-    "provider": "CloudCo Ltd",
-    "timezone": "UTC",
-    "currency": "EUR",
-    "monthly_fee": "1000.00",
-    "effective_from": "2026-01-01",
-    "credit_rules": {"claim_within": "30d"},
-    "clauses": [
-        {
-            "id": "up",
-            "kind": "uptime",
-            "service": "api",
-            "target_percent": 99.5,
-            "credits": [{"below_percent": 99.5, "credit_percent": 10}],
-        }
-    ],
-}
+CONTRACT = plain_document(credit_rules={"claim_within": "30d"})
 
 
 @pytest.fixture

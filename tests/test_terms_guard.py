@@ -16,20 +16,11 @@ from monitor.replay import replay
 from monitor.stream.partitions import Stream
 from monitor.stream.processor import PartitionProcessor
 from monitor.terms_guard import TermsChanged, check_terms, refusal
-from tests.builders import outage
+from tests.builders import outage, plain_document
 from tests.test_processor import ChangelogStore
 from tests.test_properties import LATENESS
 
-BASE: dict[str, Any] = {
-    "id": "acme",
-    "customer": "Acme Corp",
-    "provider": "CloudCo Ltd",
-    "timezone": "UTC",
-    "currency": "EUR",
-    "monthly_fee": "1000.00",
-    "effective_from": "2026-01-01",
-    "clauses": [{"id": "up", "kind": "uptime", "service": "api", "target_percent": 99.5}],
-}
+BASE = plain_document()
 # a day down in January and in February: the clock is in February, so both months are begun
 EVENTS = outage("2026-01-10T00:00:00+00:00", "2026-01-11T00:00:00+00:00") + outage(
     "2026-02-10T00:00:00+00:00", "2026-02-11T00:00:00+00:00"
