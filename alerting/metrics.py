@@ -65,7 +65,7 @@ class Metrics:
         }
         self.events = Counter(
             "slamon_events_total",
-            "Input events by topic and outcome (applied, duplicate, late, invalid).",
+            "Input events by topic and outcome (applied, duplicate, late, invalid, future).",
             ("topic", "outcome"),
             registry=self.registry,
         )

@@ -66,7 +66,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail(f"cannot read events file {events}: {error.strerror}")
     with handle:
         try:
-            report = replay(loaded.contracts, handle, args.as_of, args.allowed_lateness)
+            report = replay(loaded.contracts, handle, args.as_of, args.allowed_lateness, args.max_future_skew)
         except ReplayError as error:
             return _fail(str(error))
     out = sys.stdout
@@ -82,13 +82,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _print_input_summary(report) -> None:  # type: ignore[no-untyped-def]
-    for number, reason in report.invalid_lines[:MAX_INVALID_LINES_SHOWN]:
-        print(f"invalid event on line {number}: {reason}", file=sys.stderr)
-    hidden = len(report.invalid_lines) - MAX_INVALID_LINES_SHOWN
-    if hidden > 0:
-        print(f"... and {hidden} more invalid line(s)", file=sys.stderr)
+    _print_lines(report.invalid_lines, "invalid event on line {}: {}", "invalid")
+    _print_lines(report.future_lines, "event on line {} not counted: {}", "future")
     counts = ", ".join(f"{outcome.value} {report.outcomes[outcome]}" for outcome in sorted(report.outcomes))
     print(f"events: {counts or 'none'}", file=sys.stderr)
+
+
+def _print_lines(lines: list[tuple[int, str]], template: str, kind: str) -> None:
+    """The first few refused lines on stderr, then how many more there were."""
+    for number, reason in lines[:MAX_INVALID_LINES_SHOWN]:
+        print(template.format(number, reason), file=sys.stderr)
+    hidden = len(lines) - MAX_INVALID_LINES_SHOWN
+    if hidden > 0:
+        print(f"... and {hidden} more {kind} line(s)", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,6 +124,7 @@ SETTING_FLAGS = {
     "database": "ledger database URL (SLAMON_DATABASE)",
     "allowed_lateness": "e.g. 1h (SLAMON_ALLOWED_LATENESS)",
     "idle_timeout": "e.g. 5m (SLAMON_IDLE_TIMEOUT)",
+    "max_future_skew": "events further ahead of the wall clock are refused: 1h (SLAMON_MAX_FUTURE_SKEW)",
     "partitions": "partitions of the input topics (SLAMON_PARTITIONS)",
     "web_port": "faust web port (SLAMON_WEB_PORT)",
     "metrics_port": "Prometheus /metrics port, 0 = off (SLAMON_METRICS_PORT)",
@@ -374,6 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--events", required=True, help="JSON Lines file of events")
     replay.add_argument("--as-of", type=_aware_timestamp, help="RFC 3339 clock for finality")
     replay.add_argument("--allowed-lateness", type=_duration, default=timedelta(hours=1), help="default 1h")
+    replay.add_argument(
+        "--max-future-skew",
+        type=_duration,
+        default=timedelta(hours=1),
+        help="with --as-of, events more than this after it are not counted (default 1h)",
+    )
     replay.add_argument("--notices", metavar="FILE", help="also write the notices, as JSON Lines, to FILE")
     replay.set_defaults(handler=cmd_replay)
 

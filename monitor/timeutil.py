@@ -23,3 +23,11 @@ def from_us(instant: int) -> datetime:
 
 def format_instant(instant: int) -> str:
     return from_us(instant).isoformat().replace("+00:00", "Z")
+
+
+def describe_instant(instant: int) -> str:
+    """``format_instant``, or the number itself for an instant no datetime can hold."""
+    try:
+        return format_instant(instant)
+    except OverflowError:
+        return f"{instant} us after the epoch"

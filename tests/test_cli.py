@@ -544,7 +544,7 @@ def test_subprocess_errors_have_no_traceback(tmp_path: Path, contracts: Path) ->
     events = write_events(tmp_path, EVENTS)
     base = ["replay", "--contracts", str(contracts), "--events"]
 
-    earlier = slamon(*base, str(events), "--as-of", "2026-01-01T00:00:00Z")
+    earlier = slamon(*base, str(events), "--as-of", "2026-03-09T23:30:00Z")
     naive = slamon(*base, str(events), "--as-of", "2026-04-01T00:00:00")
     missing = slamon(*base, str(tmp_path / "missing.jsonl"))
     for done in (earlier, naive, missing):

@@ -421,7 +421,8 @@ def test_as_of_before_the_watermark_is_an_error() -> None:
         replay(
             [contract()],
             [status("2026-10-05T00:00:00Z", "up")],
-            datetime.fromisoformat("2026-10-04T00:00:00+00:00"),
+            # within the future skew (1h) of --as-of, so counted: it moves the watermark past it
+            datetime.fromisoformat("2026-10-04T23:30:00+00:00"),
         )
 
 

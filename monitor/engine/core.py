@@ -22,9 +22,10 @@ from monitor.engine.uptime import UptimeClauseState
 from monitor.engine.watch import NoticeWatch
 from monitor.events import Event
 from monitor.terms import Terms, contract_terms
-from monitor.timeutil import EPOCH, ONE_MICROSECOND, span_us, to_us
+from monitor.timeutil import EPOCH, ONE_MICROSECOND, describe_instant, span_us, to_us
 
 DEFAULT_LATENESS = timedelta(hours=1)
+DEFAULT_MAX_FUTURE_SKEW = timedelta(hours=1)  # how far ahead of its clock a driver accepts events
 ClauseState = UptimeClauseState | ResponseClauseState
 MIN_FOLD_STEP_US = 60 * 1_000_000
 
@@ -34,6 +35,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     LATE = "late"
     INVALID = "invalid"
+    FUTURE = "future"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Verdict:
 APPLIED = Verdict(Outcome.APPLIED)
 DUPLICATE = Verdict(Outcome.DUPLICATE)
 LATE = Verdict(Outcome.LATE, "late")
+
+
+def _future(event: Event, not_after: int) -> Verdict:
+    bound = describe_instant(not_after)
+    return Verdict(Outcome.FUTURE, f"future: 'at' {event.at.isoformat()} is after {bound}")
 
 
 class Engine:
@@ -111,16 +118,23 @@ class Engine:
         self._clauses[contract.id] = states
 
     # input ---------------------------------------------------------------------------
-    def apply(self, event: Event) -> Verdict:
-        """Apply one valid event; say whether it was applied, a duplicate or late."""
+    def apply(self, event: Event, not_after: int | None = None) -> Verdict:
+        """Apply one valid event; say whether it was applied, a duplicate or late.
+
+        ``not_after`` (microseconds since the epoch) is the driver's future-time bound: an
+        event whose ``at`` is after it is refused as ``future`` and changes nothing, not even
+        the clock. The engine has no clock of its own: the live worker passes the wall clock
+        plus the allowed skew, replay ``--as-of`` plus the skew."""
         kind = event.type  # dispatch on the tag: this is the per-event hot path
         if kind == "ticket" and event.contract not in self.contracts:  # type: ignore[union-attr]
             return Verdict(Outcome.INVALID, f"unknown contract {event.contract!r}")  # type: ignore[union-attr]
+        at = (event.at - EPOCH) // ONE_MICROSECOND
+        if not_after is not None and at > not_after:
+            return _future(event, not_after)
         event_id = event.event_id
         seen = self._seen
         if event_id in seen:
             return DUPLICATE
-        at = (event.at - EPOCH) // ONE_MICROSECOND
         key_time = to_us(event.start) if kind == "maintenance" else at  # type: ignore[union-attr]
         watermark = self.watermark
         if watermark is not None and key_time < watermark - self.lateness:
