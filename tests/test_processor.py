@@ -196,3 +196,71 @@ def test_the_journal_keeps_only_what_the_last_snapshot_does_not_cover():
     again = processor()
     assert _clause_records(again.clause_results()) == _clause_records(first.clause_results())
     assert again.offsets == first.offsets
+
+
+def test_journal_values_stay_small_whatever_the_events_hold():
+    """Events of 2 MB (a huge extra field, ids of 256 control characters, the most JSON per
+    character) journal only the fields the engine reads, and a batch of them is stored in
+    parts; a restarted processor recovers them all, and a snapshot deletes every part."""
+    from datetime import timedelta
+
+    from monitor.stream.processor import JOURNAL_PART_BYTES
+    from tests.builders import contract, uptime
+
+    acme = contract(uptime())
+    store = ChangelogStore()
+    partition = partition_of("api", PARTITIONS)
+    snapshot_every = 500
+
+    def processor() -> PartitionProcessor:
+        return PartitionProcessor(
+            Stream.UPTIME,
+            partition,
+            PARTITIONS,
+            [acme],
+            timedelta(hours=1),
+            store,
+            snapshot_every,
+            ("uptime",),
+        )
+
+    first = processor()
+    padding = "x" * (2 * 1024 * 1024)
+    for minute in range(300):
+        event = {
+            "event_id": f"{minute:03d}" + "\x01" * 253,  # 256 characters, the most an id may have
+            "type": "status",
+            "service": "api",
+            "status": "down" if minute % 7 == 0 else "up",
+            "at": f"2026-06-01T{minute // 60:02d}:{minute % 60:02d}:00Z",
+            "padding": padding,
+        }
+        assert first.handle(orjson.dumps(event), "uptime", minute).verdict.outcome is Outcome.APPLIED
+    first.flush()  # 300 entries of about 1.8 KB each: more than one part
+    values = {key: len(orjson.dumps(value)) for key, value in store.items()}
+    assert max(values.values()) <= JOURNAL_PART_BYTES
+    assert sum(":journal:" in key for key in values) > 1
+    again = processor()
+    assert _clause_records(again.clause_results()) == _clause_records(first.clause_results())
+    assert again.offsets == first.offsets == {"uptime": 299}
+
+    late = [f"2026-06-01T{5 + minute // 60:02d}:{minute % 60:02d}:00Z" for minute in range(200)]
+    for offset, at in enumerate(late, start=300):  # past snapshot_every: a snapshot covers it all
+        line = orjson.dumps({"event_id": at, "type": "status", "service": "api", "status": "up", "at": at})
+        again.handle(line, "uptime", offset)
+    again.flush()
+    assert not [key for key in store if ":journal:" in key]
+
+
+@given(
+    st.lists(st.dictionaries(st.text(max_size=3), st.text(max_size=300), max_size=3), max_size=40),
+    st.integers(1, 2000),
+)
+def test_split_by_size_keeps_order_and_the_budget(entries, budget):
+    from monitor.stream.processor import split_by_size
+
+    parts = split_by_size(entries, budget)
+    assert [entry for part in parts for entry in part] == entries
+    assert parts and all(part for part in parts[1:])
+    for part in parts:
+        assert len(part) == 1 or len(orjson.dumps(part)) <= budget + 1  # the closing bracket

@@ -10,6 +10,10 @@ Applied inputs are journalled in batches (``flush``) under rolling keys, and aft
 Recovery loads the snapshot and re-applies the journal after it. The driver acknowledges
 an input to Kafka only once the batch holding it is written, so inputs applied but not yet
 written are redelivered after a crash, and those already counted are known by event id.
+
+No table value nears Kafka's message limit, whatever the inputs hold: the journal keeps an
+event's fields the engine reads (extra fields, however large, are dropped: each entry is a
+few KB at most), and a batch larger than ``JOURNAL_PART_BYTES`` is stored in parts.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from monitor.timeutil import EPOCH, ONE_MICROSECOND
 
 DEFAULT_SNAPSHOT_EVERY = 2000
 SNAPSHOT_CHUNK = 256 * 1024  # characters of base64 per table value
+JOURNAL_PART_BYTES = 256 * 1024  # serialized journal entries per table value (one entry may pass it)
 
 
 @dataclass(frozen=True)
@@ -105,21 +110,21 @@ class PartitionProcessor:
             self.offsets.update(snapshot.get("offsets", {}))
             covered = snapshot["seq"]
         self.seq = covered
-        entries = []
+        batches = []
         for slot in range(2 * self._snapshot_every):
-            entry = self._store.get(self._journal_key(slot))
-            if entry is None:
+            head = self._store.get(self._journal_key(slot))
+            if head is None:
                 continue
-            if entry["seq"] > covered:
-                entries.append(entry)
+            if head["seq"] > covered:
+                batches.append((head["seq"], self._read_batch(slot, head)))
                 self._slots_since_snapshot.add(slot)
             else:
                 self._covered_slots.add(slot)
-        for batch in sorted(entries, key=lambda e: e["seq"]):
-            for entry in batch["entries"]:
+        for seq, entries in sorted(batches, key=lambda batch: batch[0]):
+            for entry in entries:
                 self._replay(entry)
-            self.seq = batch["seq"]
-            self._since_snapshot += len(batch["entries"])
+            self.seq = seq
+            self._since_snapshot += len(entries)
 
     def _check_terms(self, begun: dict[str, Fingerprint]) -> None:
         """Refuse to go on from a state begun under other terms than the files now give."""
@@ -153,7 +158,7 @@ class PartitionProcessor:
             return
         self.seq += 1
         slot = self._journal_slot(self.seq)
-        self._store[self._journal_key(slot)] = {"seq": self.seq, "entries": self._unwritten}
+        self._write_batch(slot, self._unwritten)
         self._slots_since_snapshot.add(slot)
         self._covered_slots.discard(slot)
         self._since_snapshot += len(self._unwritten)
@@ -172,14 +177,37 @@ class PartitionProcessor:
             self._slots_since_snapshot = set()
             self._drop_covered_journal()
 
+    def _write_batch(self, slot: int, entries: list[dict[str, Any]]) -> None:
+        """One journal batch in ``slot``: parts beyond the first under their own keys, then the
+        head (the first part, the sequence number and the count of parts) last, so a crash
+        mid-way leaves no head and the batch's inputs, never acknowledged, are read again."""
+        parts = split_by_size(entries, JOURNAL_PART_BYTES - 64)  # room for the head's other fields
+        for index, part in enumerate(parts[1:], start=1):
+            self._store[f"{self._journal_key(slot)}:{index}"] = part
+        head: dict[str, Any] = {"seq": self.seq, "entries": parts[0]}
+        if len(parts) > 1:
+            head["parts"] = len(parts)
+        self._store[self._journal_key(slot)] = head
+
+    def _read_batch(self, slot: int, head: dict[str, Any]) -> list[dict[str, Any]]:
+        entries = list(head["entries"])
+        for index in range(1, head.get("parts", 1)):
+            entries += self._store[f"{self._journal_key(slot)}:{index}"]
+        return entries
+
     def _drop_covered_journal(self) -> None:
         """Delete the journal batches the snapshot just written covers. Left in place they
         were never read again, but the table kept up to 2 x ``snapshot_every`` batches of raw
-        events in memory: the worker's memory grew with the number of events until full."""
+        events in memory: the worker's memory grew with the number of events until full.
+        Parts are deleted until the first missing one (parts a crash left without a head too)."""
         for slot in self._covered_slots:
             key = self._journal_key(slot)
             if key in self._store:
                 del self._store[key]
+            index = 1
+            while f"{key}:{index}" in self._store:
+                del self._store[f"{key}:{index}"]
+                index += 1
         self._covered_slots = set()
 
     def _write_snapshot(self, snapshot: dict[str, Any]) -> None:
@@ -204,13 +232,22 @@ class PartitionProcessor:
         return orjson.loads(zlib.decompress(base64.b64decode(packed)))
 
     # input ---------------------------------------------------------------------------
-    def handle(self, raw: bytes | str, source: str = "events", offset: int | None = None) -> Handled:
-        """Decode and apply one input event; invalid, late and duplicate ones are not journalled.
+    def handle(
+        self,
+        raw: bytes | str,
+        source: str = "events",
+        offset: int | None = None,
+        not_after: int | None = None,
+    ) -> Handled:
+        """Decode and apply one input event; invalid, late, future and duplicate ones are not
+        journalled.
 
         ``offset`` (the input's Kafka offset) tells a redelivered input from a late one: after a
         crash the inputs since the last offset commit are read again, and those older than the
         settled point would look late, though they were counted before (the engine no longer
         holds their ids). One at or before the largest offset applied is a duplicate.
+        ``not_after`` (microseconds since the epoch) is the future-time bound: an event whose
+        ``at`` is after it is refused as ``future`` and moves no clock.
         """
         try:
             event = decode_event(raw)
@@ -219,9 +256,9 @@ class PartitionProcessor:
         misrouted = self._misrouted(event)
         if misrouted:
             return Handled(Verdict(Outcome.INVALID, misrouted), event)
-        verdict = self._apply(source, event)
+        verdict = self._apply(source, event, not_after)
         if verdict.outcome is Outcome.APPLIED:
-            entry: dict[str, Any] = {"source": source, "raw": raw.decode() if isinstance(raw, bytes) else raw}
+            entry: dict[str, Any] = {"source": source, "raw": event.model_dump_json()}
             if offset is not None:
                 entry["offset"] = offset
                 self._note_offset(source, offset)
@@ -237,8 +274,8 @@ class PartitionProcessor:
         if offset is not None and offset > self.offsets.get(source, -1):
             self.offsets[source] = offset
 
-    def _apply(self, source: str, event: Event) -> Verdict:
-        verdict = self.engine.apply(event)
+    def _apply(self, source: str, event: Event, not_after: int | None = None) -> Verdict:
+        verdict = self.engine.apply(event, not_after)
         if verdict.outcome is Outcome.APPLIED:
             self._move_clock(source, (event.at - EPOCH) // ONE_MICROSECOND)
         return verdict
@@ -304,3 +341,18 @@ class PartitionProcessor:
         """Notices established since the last call (after a recovery: every recent one again)."""
         restated, self._restated = self._restated, []
         return restated + self.engine.take_notices()
+
+
+def split_by_size(entries: list[dict[str, Any]], budget_bytes: int) -> list[list[dict[str, Any]]]:
+    """``entries`` in order, cut into parts whose JSON (as the table writes it) stays within
+    ``budget_bytes``; an entry larger than the budget is a part of its own. Never empty."""
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for entry in entries:
+        entry_bytes = len(orjson.dumps(entry)) + 1  # and its comma
+        if parts[-1] and size + entry_bytes > budget_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(entry)
+        size += entry_bytes
+    return parts
