@@ -90,7 +90,8 @@ def _describe(error: _ValidationError) -> str:
         location = field_path(item["loc"][1:] if item["type"] != "union_tag_invalid" else item["loc"])
         kind = item["type"]
         if kind == "union_tag_invalid":
-            message = "unknown event type " + repr(item.get("input", {}).get("type"))
+            shown = repr(item.get("input", {}).get("type"))  # the producer's text: may be huge
+            message = "unknown event type " + (shown if len(shown) <= 60 else shown[:59] + "…")
         elif kind == "union_tag_not_found":
             message = "missing field 'type'"
         elif kind == "missing":
