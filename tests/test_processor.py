@@ -158,30 +158,29 @@ def test_inputs_read_again_after_a_crash_are_duplicates_not_late():
     assert again.handle(late, "uptime", len(lines)).verdict.outcome is Outcome.LATE
 
 
+def api_processor(store: ChangelogStore, snapshot_every: int) -> PartitionProcessor:
+    """The processor of the uptime partition of service ``api``, for a contract watching it."""
+    from datetime import timedelta
+
+    from tests.builders import contract, uptime
+
+    partition = partition_of("api", PARTITIONS)
+    acme = [contract(uptime())]
+    return PartitionProcessor(
+        Stream.UPTIME, partition, PARTITIONS, acme, timedelta(hours=1), store, snapshot_every, ("uptime",)
+    )
+
+
 def test_the_journal_keeps_only_what_the_last_snapshot_does_not_cover():
     """Memory must not grow with the number of events: journal batches a snapshot covers
     are deleted from the table, and a restarted processor still recovers every input."""
-    from datetime import timedelta
+    from tests.builders import status
 
-    from monitor.contract import Contract
-    from tests.builders import contract, status, uptime
-
-    acme: Contract = contract(uptime())
     store = ChangelogStore()
-    partition = partition_of("api", PARTITIONS)
     snapshot_every = 5
 
     def processor() -> PartitionProcessor:
-        return PartitionProcessor(
-            Stream.UPTIME,
-            partition,
-            PARTITIONS,
-            [acme],
-            timedelta(hours=1),
-            store,
-            snapshot_every,
-            ("uptime",),
-        )
+        return api_processor(store, snapshot_every)
 
     first = processor()
     lines = [
@@ -202,27 +201,13 @@ def test_journal_values_stay_small_whatever_the_events_hold():
     """Events of 2 MB (a huge extra field, ids of 256 control characters, the most JSON per
     character) journal only the fields the engine reads, and a batch of them is stored in
     parts; a restarted processor recovers them all, and a snapshot deletes every part."""
-    from datetime import timedelta
-
     from monitor.stream.processor import JOURNAL_PART_BYTES
-    from tests.builders import contract, uptime
 
-    acme = contract(uptime())
     store = ChangelogStore()
-    partition = partition_of("api", PARTITIONS)
     snapshot_every = 500
 
     def processor() -> PartitionProcessor:
-        return PartitionProcessor(
-            Stream.UPTIME,
-            partition,
-            PARTITIONS,
-            [acme],
-            timedelta(hours=1),
-            store,
-            snapshot_every,
-            ("uptime",),
-        )
+        return api_processor(store, snapshot_every)
 
     first = processor()
     padding = "x" * (2 * 1024 * 1024)
