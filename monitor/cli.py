@@ -153,11 +153,15 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     try:
         return Settings(**given)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in error.errors(include_url=False)
-        )
-        raise SettingsError(problems) from None
+        raise SettingsError(settings_problems(error)) from None
+
+
+def settings_problems(error) -> str:  # type: ignore[no-untyped-def]
+    """A pydantic ValidationError of settings as one line: ``field: problem; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors(include_url=False)
+    )
 
 
 class SettingsError(ValueError):
@@ -452,6 +456,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the worker's idle rule (default 15s); the sample stream closes October without it",
     )
     demo.set_defaults(handler=cmd_demo)
+
+    from monitor.ingest.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

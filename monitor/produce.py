@@ -22,11 +22,16 @@ def route(line: bytes, settings: Settings) -> tuple[str, bytes | None]:
     A line that is not a known event still goes to an input topic, so the worker
     dead-letters it with the reason, as it would any bad input.
     """
-    topics = settings.topics
     try:
         document = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return topics.uptime, None
+        return settings.topics.uptime, None
+    return route_document(document, settings)
+
+
+def route_document(document: object, settings: Settings) -> tuple[str, bytes | None]:
+    """Topic and key for one parsed JSON value, by the rules of ``route``."""
+    topics = settings.topics
     if not isinstance(document, dict):
         return topics.uptime, None
     kind = document.get("type")
@@ -40,10 +45,16 @@ def _key(value: object) -> bytes | None:
     return value.encode() if isinstance(value, str) else None
 
 
-async def produce_lines(settings: Settings, lines: Iterable[bytes]) -> Counter[str]:
+def new_producer(settings: Settings) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica (acks=all), with the bundled broker's
+    one-record batches when ``broker_kind`` is ``dev``; not started yet."""
     options = {"max_batch_size": 1, "linger_ms": 0} if settings.broker_kind == "dev" else {"linger_ms": 5}
     options |= aiokafka_options(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", **options)
+    return AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", **options)
+
+
+async def produce_lines(settings: Settings, lines: Iterable[bytes]) -> Counter[str]:
+    producer = new_producer(settings)
     await producer.start()
     sent: Counter[str] = Counter()
     pending = []
