@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 INGEST_FLAGS = {
     "host": "address to listen on (SLAMON_INGEST_HOST; default 127.0.0.1, others need tokens)",
@@ -13,13 +19,30 @@ INGEST_FLAGS = {
 
 def add_commands(commands: Any) -> None:
     """Register ``ingest`` and ``import`` on the ``slamon`` sub-command parser."""
-    from monitor.cli import _add_setting_flags
+    from monitor.cli import _add_setting_flags, _aware_timestamp, _duration
 
     ingest = commands.add_parser("ingest", help="HTTP service: events and Alertmanager alerts to the topics")
     for name, text in INGEST_FLAGS.items():
         ingest.add_argument(f"--{name}", dest=f"ingest_{name}", help=text)
     _add_setting_flags(ingest, ["broker", "broker_kind", "partitions"])
     ingest.set_defaults(handler=cmd_ingest)
+
+    importer = commands.add_parser("import", help="events from the tools teams keep their data in")
+    sources = importer.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    prometheus = sources.add_parser(
+        "prometheus", help="status events from a 0/1 series (e.g. probe_success) over a time range"
+    )
+    prometheus.add_argument("--url", required=True, help="Prometheus base URL, e.g. http://127.0.0.1:9090")
+    prometheus.add_argument("--query", required=True, help="PromQL giving 1 (up) or 0 (down) per service")
+    prometheus.add_argument("--service-label", required=True, help="the label naming the service")
+    prometheus.add_argument("--from", dest="start", required=True, type=_aware_timestamp, help="RFC 3339")
+    prometheus.add_argument("--to", dest="end", required=True, type=_aware_timestamp, help="RFC 3339")
+    prometheus.add_argument("--step", type=_duration, default=timedelta(seconds=15), help="default 15s")
+    output = prometheus.add_mutually_exclusive_group()
+    output.add_argument("--out", metavar="FILE", help="write JSON Lines here (default: standard output)")
+    output.add_argument("--produce", action="store_true", help="produce them to the topics instead")
+    _add_setting_flags(prometheus, ["broker", "broker_kind"])
+    prometheus.set_defaults(handler=cmd_import_prometheus)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -35,3 +58,47 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except ValidationError as error:
         raise SettingsError(settings_problems(error)) from None
     return run_ingest(_settings(args), ingest)
+
+
+def cmd_import_prometheus(args: argparse.Namespace) -> int:
+    from monitor.cli import _fail
+    from monitor.ingest.prometheus import PrometheusError, RangeQuery, query_range
+    from monitor.ingest.series import SeriesError, status_events
+    from monitor.timeutil import span_us, to_us
+
+    if args.end < args.start:
+        return _fail("--to is before --from")
+    if args.step <= timedelta(0):
+        return _fail("--step must be positive")
+    request = RangeQuery(args.query, to_us(args.start), to_us(args.end), span_us(args.step))
+    try:
+        events = status_events(query_range(args.url, request), args.service_label)
+    except (PrometheusError, SeriesError) as error:
+        return _fail(str(error))
+    return _deliver(args, events)
+
+
+def _deliver(args: argparse.Namespace, events: Sequence[dict[str, Any]]) -> int:
+    """Write the events as JSON Lines (``--out`` or standard output), or produce them."""
+    from monitor.cli import _fail, _settings
+
+    lines = [orjson.dumps(event) + b"\n" for event in events]
+    if args.produce:
+        import asyncio
+
+        from monitor.produce import produce_lines
+
+        sent = asyncio.run(produce_lines(_settings(args), lines))
+        summary = ", ".join(f"{topic}: {count}" for topic, count in sorted(sent.items())) or "nothing"
+        print(f"produced {summary}", file=sys.stderr)
+        return 0
+    if args.out is None:
+        sys.stdout.buffer.write(b"".join(lines))
+        sys.stdout.flush()
+    else:
+        try:
+            Path(args.out).write_bytes(b"".join(lines))
+        except OSError as error:
+            return _fail(f"cannot write {args.out}: {error.strerror}")
+    print(f"{len(lines)} event(s)", file=sys.stderr)
+    return 0

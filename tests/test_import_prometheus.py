@@ -1,0 +1,166 @@
+"""``slamon import prometheus`` against a real Prometheus whose history was loaded with
+``promtool tsdb create-blocks-from openmetrics``: the events equal hand-computed ones."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.monitoring_tools import binary, prometheus
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+SCRAPE = timedelta(seconds=15)
+HISTORY = timedelta(hours=3)
+
+
+def _stamp(hours: int = 0, minutes: int = 0, seconds: int = 0) -> str:
+    return (T0 + timedelta(hours=hours, minutes=minutes, seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def _down(service: str, offset: timedelta) -> bool:
+    """The history: api down in [00:10, 00:12); web down for the one sample at 00:20:00 and in
+    [02:46:30, 02:46:45), i.e. around where a 1 s query over 3 h is cut in two pieces of at most
+    10,000 points (the first ends at 00:00:00 + 9,999 s = 02:46:39)."""
+    if service == "api":
+        return timedelta(minutes=10) <= offset < timedelta(minutes=12)
+    return offset == timedelta(minutes=20) or (
+        timedelta(hours=2, minutes=46, seconds=30) <= offset < timedelta(hours=2, minutes=46, seconds=45)
+    )
+
+
+def _openmetrics() -> str:
+    lines = ["# TYPE probe_success gauge"]
+    samples = int(HISTORY / SCRAPE) + 1  # 00:00:00 to 03:00:00 inclusive: 721 samples
+    for index in range(samples):
+        offset = index * SCRAPE
+        stamp = int((T0 + offset).timestamp())
+        for service in ("api", "web"):
+            lines.append(f'probe_success{{service="{service}"}} {0 if _down(service, offset) else 1} {stamp}')
+    lines.append("# TYPE probe_twice gauge")
+    for instance in ("a", "b"):
+        lines.append(f'probe_twice{{service="db",instance="{instance}"}} 1 {int(T0.timestamp())}')
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("prometheus-history")
+    source = workdir / "history.om"
+    source.write_text(_openmetrics())
+    data = workdir / "data"
+    subprocess.run(
+        [
+            binary("promtool", "prometheus"),
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            str(source),
+            str(data),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with prometheus(workdir, {"global": {"scrape_interval": "15s"}}, data=data) as url:
+        yield url
+
+
+def _import(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "import", "prometheus", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _events(path: Path) -> list[tuple[str, str, str, str]]:
+    """(service, status, at, event_id) of each line, in the file's order."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert all(event["type"] == "status" for event in lines)
+    return [(e["service"], e["status"], e["at"], e["event_id"]) for e in lines]
+
+
+def _expected(*changes: tuple[str, str, str]) -> list[tuple[str, str, str, str]]:
+    return [(service, status, at, f"prometheus:{service}:{status}:{at}") for service, status, at in changes]
+
+
+def test_a_one_second_query_over_three_hours_gives_each_change_once(history: str, tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    done = _import(
+        "--url", history, "--query", "probe_success", "--service-label", "service",
+        "--from", _stamp(), "--to", _stamp(hours=3), "--step", "1s", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # every sample time is a step, so each change is at its sample's time; the first sample of
+    # each series gives its starting state; 10,801 steps are asked in two pieces
+    assert _events(out) == _expected(
+        ("api", "up", _stamp()),
+        ("web", "up", _stamp()),
+        ("api", "down", _stamp(minutes=10)),
+        ("api", "up", _stamp(minutes=12)),
+        ("web", "down", _stamp(minutes=20)),
+        ("web", "up", _stamp(minutes=20, seconds=15)),
+        ("web", "down", _stamp(hours=2, minutes=46, seconds=30)),
+        ("web", "up", _stamp(hours=2, minutes=46, seconds=45)),
+    )
+    assert "8 event(s)" in done.stderr
+
+
+def test_steps_between_samples_see_the_latest_sample(history: str, tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    done = _import(
+        "--url", history, "--query", "probe_success", "--service-label", "service",
+        "--from", _stamp(seconds=5), "--to", _stamp(minutes=30, seconds=5),
+        "--step", "30s", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # steps at hh:mm:05 and hh:mm:35 see the sample 5 s before: api's zeros 00:10:00..00:11:45
+    # are first seen at 00:10:05, its 1 of 00:12:00 at 00:12:05; web's single zero at 00:20:00
+    # is seen at 00:20:05 only, its next 1 (00:20:30) at 00:20:35
+    assert _events(out) == _expected(
+        ("api", "up", _stamp(seconds=5)),
+        ("web", "up", _stamp(seconds=5)),
+        ("api", "down", _stamp(minutes=10, seconds=5)),
+        ("api", "up", _stamp(minutes=12, seconds=5)),
+        ("web", "down", _stamp(minutes=20, seconds=5)),
+        ("web", "up", _stamp(minutes=20, seconds=35)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("probe_twice", "several series carry service='db': aggregate them in the query"),
+        ("probe_success * 2", "value 2 is neither 0 nor 1"),
+        ("probe_success{", "Prometheus refused the query"),
+    ],
+)
+def test_series_it_cannot_read_are_refused_with_the_reason(history: str, query: str, problem: str) -> None:
+    done = _import(
+        "--url", history, "--query", query, "--service-label", "service",
+        "--from", _stamp(), "--to", _stamp(minutes=1),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert problem in done.stderr
+    assert done.stdout == ""
+
+
+def test_an_unreachable_prometheus_is_named() -> None:
+    from monitor.broker import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    done = _import(
+        "--url", url, "--query", "up", "--service-label", "job", "--from", _stamp(), "--to", _stamp()
+    )
+    assert done.returncode == 2
+    assert f"cannot reach Prometheus at {url}" in done.stderr
