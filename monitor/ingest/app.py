@@ -73,7 +73,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
-        400: "the body as a whole cannot be read",
+        400: "the body as a whole cannot be read (not JSON, not UTF-8)",
         401: "a valid bearer token is required",
         413: "over a size limit (the answer names it)",
         422: "the body does not follow the schema",
@@ -196,7 +196,7 @@ def create_app(
         response_model=AlertsAnswer,
         response_model_exclude_none=True,
         dependencies=[Depends(authorised)],
-        responses=_errors(401, 413, 503),
+        responses=_errors(400, 401, 413, 503),
         summary="Alertmanager's webhook (version 4): firing alerts are down, resolved ones up",
     )
     async def post_alertmanager(notification: Notification) -> AlertsAnswer:
