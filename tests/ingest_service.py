@@ -55,9 +55,12 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, byt
 
 
 @contextmanager
-def running_ingest(broker: DevBroker, workdir: Path, **settings: str) -> Iterator[Ingest]:
-    """The service with its own topics on ``broker``; ``settings`` are SLAMON_INGEST_* values."""
-    name = f"i{uuid.uuid4().hex[:8]}"
+def running_ingest(
+    broker: DevBroker, workdir: Path, prefix: str | None = None, **settings: str
+) -> Iterator[Ingest]:
+    """The service on ``broker`` with the topics ``<prefix>.uptime`` ... (a new prefix unless
+    given); ``settings`` are SLAMON_INGEST_* values."""
+    name = prefix or f"i{uuid.uuid4().hex[:8]}"
     topics = {kind: f"{name}.{kind}" for kind in TOPICS}
     port = free_port()
     env = {
