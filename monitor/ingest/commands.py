@@ -48,16 +48,19 @@ def add_commands(commands: Any) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from monitor.cli import SettingsError, _settings, settings_problems
+    from monitor.cli import SettingsError, _fail, _settings, settings_problems
     from monitor.ingest.serve import run_ingest
     from monitor.ingest.settings import IngestSettings
 
     given = {name: getattr(args, f"ingest_{name}") for name in INGEST_FLAGS}
     try:
         ingest = IngestSettings(**{k: v for k, v in given.items() if v is not None})
+        settings = _settings(args)
     except ValidationError as error:
-        raise SettingsError(settings_problems(error)) from None
-    return run_ingest(_settings(args), ingest)
+        return _fail(f"invalid setting: {settings_problems(error)}")
+    except SettingsError as error:  # caught here: under ``python -m monitor.cli`` main's class differs
+        return _fail(f"invalid setting: {error}")
+    return run_ingest(settings, ingest)
 
 
 def cmd_import_prometheus(args: argparse.Namespace) -> int:
@@ -86,9 +89,14 @@ def _deliver(args: argparse.Namespace, events: Sequence[dict[str, Any]]) -> int:
     if args.produce:
         import asyncio
 
+        from monitor.cli import SettingsError
         from monitor.produce import produce_lines
 
-        sent = asyncio.run(produce_lines(_settings(args), lines))
+        try:
+            settings = _settings(args)
+        except SettingsError as error:  # see cmd_ingest
+            return _fail(f"invalid setting: {error}")
+        sent = asyncio.run(produce_lines(settings, lines))
         summary = ", ".join(f"{topic}: {count}" for topic, count in sorted(sent.items())) or "nothing"
         print(f"produced {summary}", file=sys.stderr)
         return 0

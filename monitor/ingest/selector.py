@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*")\s*(,|$)')
+_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*")\s*')
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def parse_selector(text: str) -> Selector:
         found = _MATCHER.match(body, position)
         if found is None:
             raise ValueError(f'cannot read a matcher at {body[position:]!r}; expected like name="value"')
-        label, operator, quoted, _ = found.groups()
+        label, operator, quoted = found.groups()
         value = json.loads(quoted)
         if operator in ("=~", "!~"):
             try:
@@ -64,4 +64,8 @@ def parse_selector(text: str) -> Selector:
                 raise ValueError(problem) from None
         matchers.append(Matcher(label, operator, value))
         position = found.end()
+        if position < len(body):
+            if body[position] != ",":
+                raise ValueError(f"expected ',' between matchers, before {body[position:]!r}")
+            position += 1
     return Selector(tuple(matchers))

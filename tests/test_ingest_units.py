@@ -1,0 +1,103 @@
+"""The pure parts of ingest: label selectors, the settings' binding rule, and 0/1 series to
+status events (a property test against a reconstruction of the series from the events)."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from monitor.ingest.selector import parse_selector
+from monitor.ingest.series import Series, SeriesError, status_events
+from monitor.ingest.settings import IngestSettings
+from monitor.timeutil import format_instant
+from tests.conftest import REPO
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "matches"),
+    [
+        ("", {}, True),
+        ('alertname="Down"', {"alertname": "Down"}, True),
+        ('{alertname="Down"}', {"alertname": "Down2"}, False),
+        ('severity=~"page|critical"', {"severity": "critical"}, True),
+        ('severity=~"page|critical"', {"severity": "critical-ish"}, False),  # anchored, as in Prometheus
+        ('severity!~"info|warning", team!="db"', {"severity": "page"}, True),  # a missing label is ""
+        ('team!=""', {}, False),
+        ('note="a, b=\\"c\\""', {"note": 'a, b="c"'}, True),  # commas and quotes inside the value
+    ],
+)
+def test_selectors_match_as_prometheus_matchers_do(selector: str, labels: dict, matches: bool) -> None:
+    assert parse_selector(selector).matches(labels) is matches
+
+
+@pytest.mark.parametrize(
+    ("selector", "problem"),
+    [
+        ("alertname=Down", "cannot read a matcher at 'alertname=Down'"),
+        ('a="x" b="y"', "expected ',' between matchers, before 'b=\"y\"'"),
+        ('a=~"("', 'matcher a=~"(": bad regular expression'),
+    ],
+)
+def test_a_bad_selector_is_refused_naming_the_part(selector: str, problem: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_selector(selector)
+    assert problem in str(error.value)
+
+
+def test_without_tokens_the_service_listens_on_loopback_only() -> None:
+    assert IngestSettings(host="127.0.0.1").host == "127.0.0.1"
+    assert IngestSettings(host="0.0.0.0", tokens="secret").host == "0.0.0.0"
+    with pytest.raises(
+        ValidationError, match=r"without SLAMON_INGEST_TOKENS the service listens on 127\.0\.0\.1"
+    ):
+        IngestSettings(host="0.0.0.0")
+    with pytest.raises(ValidationError, match="without SLAMON_INGEST_TOKENS"):
+        IngestSettings(host="0.0.0.0", tokens=" , ")  # no token in it
+
+
+def test_slamon_ingest_refuses_to_start_open_to_the_network() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "ingest", "--host", "0.0.0.0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    assert "without SLAMON_INGEST_TOKENS the service listens on 127.0.0.1 only, not '0.0.0.0'" in done.stderr
+
+
+STEP_US = 15_000_000
+
+
+@given(st.dictionaries(st.sampled_from(["api", "web", "db"]), st.lists(st.sampled_from([0, 1]), max_size=40)))
+def test_status_events_rebuild_every_sample_with_no_redundant_event(samples: dict[str, list[int]]) -> None:
+    series = [
+        Series({"service": name, "job": "probe"}, [(i * STEP_US, Decimal(v)) for i, v in enumerate(values)])
+        for name, values in samples.items()
+    ]
+    events = status_events(series, "service")
+    # reference: replaying the events gives back each series' value at each of its samples
+    for name, values in samples.items():
+        mine = [event for event in events if event["service"] == name]
+        for index, value in enumerate(values):
+            at = format_instant(index * STEP_US)
+            latest = [event for event in mine if event["at"] <= at][-1]  # same-length UTC stamps
+            assert latest["status"] == ("up" if value == 1 else "down")
+        statuses = [event["status"] for event in mine]
+        assert all(a != b for a, b in itertools.pairwise(statuses))  # changes only
+        assert len({event["event_id"] for event in mine}) == len(mine)
+    assert [e["at"] for e in events] == sorted(e["at"] for e in events)
+
+
+def test_a_series_without_the_service_label_is_refused() -> None:
+    with pytest.raises(SeriesError, match="a series has no 'service' label"):
+        status_events([Series({"job": "x"}, [(0, Decimal(1))])], "service")
