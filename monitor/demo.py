@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
@@ -39,6 +41,8 @@ from monitor.settings import Settings
 
 SECRET_ENV = "SLAMON_DEMO_WEBHOOK_SECRET"
 CLOSING_PERIOD = "2026-10"  # the sample stream's last month: its close carries the credit
+# what a support desk and a change calendar would send over HTTP: these go through `slamon ingest`
+INGESTED_TYPES = frozenset({"ticket", "maintenance"})
 PROGRESS_EVERY = 3.0
 
 
@@ -106,6 +110,8 @@ class Demo:
     idle_timeout: str = "15s"
     broker: DevBroker | None = None
     worker: subprocess.Popen[bytes] | None = None
+    ingest: subprocess.Popen[bytes] | None = None
+    ingest_port: int = 0
     receiver: DemoReceiver | None = None
 
     # setup -------------------------------------------------------------------------
@@ -163,6 +169,26 @@ class Demo:
         )
         self._wait(lambda: self._scrape() is not None, 60, "the worker's metrics endpoint")
         out(f"Metrics at {self.metrics_url}")
+        self._start_ingest()
+
+    def _start_ingest(self) -> None:
+        """``slamon ingest`` on 127.0.0.1 (no tokens: loopback only), for tickets and maintenance."""
+        assert self.broker is not None
+        self.ingest_port = free_port()
+        log = (self.workdir / "ingest.log").open("ab")
+        env = {**os.environ, "SLAMON_BROKER": self.broker.url, "SLAMON_BROKER_KIND": "dev"}
+        self.ingest = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "ingest", "--port", str(self.ingest_port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait(lambda: _answers(f"{self.ingest_url}/healthz"), 60, "the ingest service")
+        out(f"Ingest service at {self.ingest_url} (OpenAPI at {self.ingest_url}/docs)")
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingest_port}"
 
     @property
     def metrics_url(self) -> str:
@@ -192,8 +218,11 @@ class Demo:
             f"Feeding {len(events):,} events (two months of heartbeats, outages, maintenance and "
             f"tickets) in about {self.duration:.0f} s ..."
         )
+        out(f"  (tickets and maintenance through POST {self.ingest_url}/v1/events, the rest to Kafka)")
         settings = Settings(broker=self.broker.url, broker_kind="dev")  # type: ignore[union-attr]
-        asyncio.run(_paced_send(settings, events, self.duration, self._progress))
+        asyncio.run(
+            _paced_send(settings, events, self.duration, self._progress, f"{self.ingest_url}/v1/events")
+        )
 
     def _progress(self, sent: int, total: int, stream_time: str) -> None:
         applied = _applied(self._scrape() or "")
@@ -240,19 +269,21 @@ class Demo:
         out(f"  {len(received)} notices received by the webhook receiver, each signature checked")
         out("\nWhere to look:")
         out(f"  metrics:    {self.metrics_url}")
+        out(f"  ingest:     {self.ingest_url}/docs (POST /v1/events, /v1/alertmanager)")
         for label, command in where_to_look(self.database, self.contracts).items():
             out(f"  {label + ':':<11} {command}")
         out(f"  logs:       {self.workdir}/worker.log")
 
     # stopping ----------------------------------------------------------------------
     def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.send_signal(signal.SIGTERM)
-            try:
-                self.worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
-                self.worker.wait(timeout=10)
+        for process in (self.ingest, self.worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
         if self.receiver is not None:
             self.receiver.stop()
         if self.broker is not None:
@@ -317,12 +348,15 @@ async def _paced_send(
     events: list[dict[str, Any]],
     duration: float,
     progress: Callable[[int, int, str], None],
+    ingest_url: str,
 ) -> None:
-    """Send the events in time order, spreading their event-time span over ``duration`` seconds."""
+    """Send the events in time order, spreading their event-time span over ``duration`` seconds;
+    those of INGESTED_TYPES through the ingest service."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap, acks="all", max_batch_size=1, linger_ms=0
     )
     await producer.start()
+    ingest = _IngestSender(ingest_url)
     try:
         first, last = _instant(events[0]["at"]), _instant(events[-1]["at"])
         span = max(last - first, 1.0)
@@ -337,15 +371,69 @@ async def _paced_send(
                 pending.clear()
                 await asyncio.sleep(delay)
             line = orjson.dumps(event)
+            if event["type"] in INGESTED_TYPES:
+                ingest.send(line)
+                continue
             topic, key = route(line, settings)
             pending.append(await producer.send(topic, value=line, key=key))
             if time.monotonic() - shown >= PROGRESS_EVERY:
                 shown = time.monotonic()
                 await asyncio.to_thread(progress, sent, len(events), event["at"])
         await asyncio.gather(*pending)
+        await ingest.drain()
         progress(len(events), len(events), events[-1]["at"])
     finally:
+        await ingest.close()
         await producer.stop()
+
+
+class _IngestSender:
+    """POSTs lines to the ingest service in the order given, without holding up the pacing: one
+    request takes every line queued while the previous one was answered (NDJSON)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.client = httpx.AsyncClient(timeout=60)
+        self.task = asyncio.create_task(self._run())
+
+    def send(self, line: bytes) -> None:
+        if self.task.done():
+            self.task.result()  # raises what stopped it
+        self.queue.put_nowait(line)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            answer = await self.client.post(self.url, content=b"\n".join(batch))
+            if answer.status_code != 200 or answer.json()["accepted"] != len(batch):
+                raise DemoError(f"the ingest service did not take every event: {answer.text[:500]}")
+            for _ in batch:
+                self.queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every line sent so far was accepted (or raise why not)."""
+        joined = asyncio.ensure_future(self.queue.join())
+        await asyncio.wait([joined, self.task], return_when=asyncio.FIRST_COMPLETED)
+        if self.task.done():
+            joined.cancel()
+            self.task.result()
+
+    async def close(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.client.aclose()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def _instant(text: str) -> float:

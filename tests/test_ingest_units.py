@@ -101,3 +101,36 @@ def test_status_events_rebuild_every_sample_with_no_redundant_event(samples: dic
 def test_a_series_without_the_service_label_is_refused() -> None:
     with pytest.raises(SeriesError, match="a series has no 'service' label"):
         status_events([Series({"job": "x"}, [(0, Decimal(1))])], "service")
+
+
+def test_compose_wires_alertmanager_to_the_ingest_service() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    ingest = compose["services"]["ingest"]
+    env = ingest["environment"]
+    assert ingest["command"] == ["ingest"]
+    assert env["SLAMON_INGEST_TOKENS"].startswith("${SLAMON_ALERTMANAGER_INGEST_TOKEN")
+    settings = IngestSettings(
+        host=env["SLAMON_INGEST_HOST"], tokens="t", alert_selector=env["SLAMON_INGEST_ALERT_SELECTOR"]
+    )
+    secret = compose["secrets"]["alertmanager_ingest_token"]
+    assert secret == {"environment": "SLAMON_ALERTMANAGER_INGEST_TOKEN"}
+    assert "alertmanager_ingest_token" in compose["services"]["alertmanager"]["secrets"]
+
+    config = yaml.safe_load((REPO / "deploy" / "alertmanager" / "alertmanager.yml").read_text())
+    (route,) = [r for r in config["route"]["routes"] if r["receiver"] == "slamon-ingest"]
+    assert route["continue"] is True  # the alerts still reach the people's routes
+    (receiver,) = [r for r in config["receivers"] if r["name"] == "slamon-ingest"]
+    (webhook,) = receiver["webhook_configs"]
+    assert webhook["url"] == f"http://ingest:{env['SLAMON_INGEST_PORT']}/v1/alertmanager"
+    assert webhook["send_resolved"] is True  # resolved alerts are the `up` events
+    assert (
+        webhook["http_config"]["authorization"]["credentials_file"]
+        == "/run/secrets/alertmanager_ingest_token"
+    )
+    # what the route sends is what the service takes: the route's matcher is its selector
+    (matcher,) = route["matchers"]
+    label, value = (part.strip().strip('"') for part in matcher.split("="))
+    assert settings.selector.matches({label: value, "service": "api"})
+    assert not settings.selector.matches({"service": "api"})
