@@ -35,6 +35,17 @@ def _down(service: str, offset: timedelta) -> bool:
     )
 
 
+def _api_requests(index: int) -> int:
+    """api's request counter at sample ``index`` (every 15 s): +10 a sample, reset to 0 at
+    sample 22 (00:05:30), when the application restarted."""
+    return 10 * index if index < 22 else 10 * (index - 22)
+
+
+def _api_failures(index: int) -> int:
+    """api's failure counter: +2 at each sample in [00:10, 00:12), samples 40 to 47."""
+    return 2 * sum(1 for sample in range(40, 48) if sample <= index)
+
+
 def _openmetrics() -> str:
     lines = ["# TYPE probe_success gauge"]
     samples = int(HISTORY / SCRAPE) + 1  # 00:00:00 to 03:00:00 inclusive: 721 samples
@@ -43,6 +54,15 @@ def _openmetrics() -> str:
         stamp = int((T0 + offset).timestamp())
         for service in ("api", "web"):
             lines.append(f'probe_success{{service="{service}"}} {0 if _down(service, offset) else 1} {stamp}')
+    lines.append("# TYPE app_requests gauge")  # counters, written as gauges: the import reads values
+    for index in range(samples):
+        stamp = int((T0 + index * SCRAPE).timestamp())
+        lines.append(f'app_requests{{service="api"}} {_api_requests(index)} {stamp}')
+        lines.append(f'app_requests{{service="web"}} {5 * index} {stamp}')
+    lines.append("# TYPE app_failed_requests gauge")
+    for index in range(samples):
+        stamp = int((T0 + index * SCRAPE).timestamp())
+        lines.append(f'app_failed_requests{{service="api"}} {_api_failures(index)} {stamp}')
     lines.append("# TYPE probe_twice gauge")
     for instance in ("a", "b"):
         lines.append(f'probe_twice{{service="db",instance="{instance}"}} 1 {int(T0.timestamp())}')
@@ -164,3 +184,30 @@ def test_an_unreachable_prometheus_is_named() -> None:
     )
     assert done.returncode == 2
     assert f"cannot reach Prometheus at {url}" in done.stderr
+
+
+def test_requests_events_per_minute_from_two_counters(history: str, tmp_path: Path) -> None:
+    out = tmp_path / "requests.jsonl"
+    done = _import(
+        "--url", history, "--total-query", "app_requests", "--failed-query", "app_failed_requests",
+        "--service-label", "service", "--from", _stamp(seconds=30), "--to", _stamp(minutes=15),
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    # --from 00:00:30 rounds up to 00:01: the minutes [00:01, 00:02) ... [00:14, 00:15), each
+    # the increase between the samples at its two ends (samples 4m and 4m + 4)
+    api_totals = {minute: 40 for minute in range(1, 15)}
+    api_totals[5] = 20  # 200 at 00:05 (sample 20), reset, 20 at 00:06 (sample 24): the new value
+    api_failed = {minute: 0 for minute in range(1, 15)}
+    # failures: 0 at 00:09 (sample 36), 2 at 00:10 (sample 40), 10 at 00:11 (44), 16 at 00:12 (48)
+    api_failed.update({9: 2, 10: 8, 11: 6})
+    expected = []
+    for minute in range(1, 15):
+        start, end = _stamp(minutes=minute), _stamp(minutes=minute + 1)
+        for service, total, failed in (("api", api_totals[minute], api_failed[minute]), ("web", 20, 0)):
+            expected.append(
+                {"event_id": f"prometheus:{service}:requests:{start}", "type": "requests", "service": service,
+                 "start": start, "end": end, "total": total, "failed": failed, "at": end}
+            )  # fmt: skip
+    assert events == expected  # web has no failure series: no failures

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from monitor.ingest.selector import parse_selector
-from monitor.ingest.series import Series, SeriesError, status_events
+from monitor.ingest.series import MINUTE_US, Series, SeriesError, request_events, status_events
 from monitor.ingest.settings import IngestSettings
 from monitor.timeutil import format_instant
 from tests.conftest import REPO
@@ -134,3 +134,34 @@ def test_compose_wires_alertmanager_to_the_ingest_service() -> None:
     label, value = (part.strip().strip('"') for part in matcher.split("="))
     assert settings.selector.matches({label: value, "service": "api"})
     assert not settings.selector.matches({"service": "api"})
+
+
+def _counter(service: str, *values: str) -> Series:
+    return Series({"service": service}, [(i * MINUTE_US, Decimal(v)) for i, v in enumerate(values)])
+
+
+def test_failures_above_the_total_are_capped_and_counted() -> None:
+    # minute 0: 10 requests, 12 failures (the counters were sampled apart): 10 failed, capped
+    # minute 1: 0 requests, 0 failures: no event; minute 2: 5 requests, 1 failure
+    events, capped = request_events(
+        [_counter("api", "100", "110", "110", "115")], [_counter("api", "0", "12", "12", "13")], "service"
+    )
+    assert [(e["start"], e["total"], e["failed"]) for e in events] == [
+        ("1970-01-01T00:00:00Z", 10, 10),
+        ("1970-01-01T00:02:00Z", 5, 1),
+    ]
+    assert capped == 1
+
+
+@pytest.mark.parametrize(
+    ("totals", "failures", "problem"),
+    [
+        ([_counter("api", "1.5", "2")], [], "api at 1970-01-01T00:00:00Z: 1.5 is not a count"),
+        ([_counter("api", "NaN", "2")], [], "NaN is not a count"),
+        ([_counter("api", "1", "2")], [_counter("web", "0", "1")], "failed requests but no total for web"),
+    ],
+)
+def test_counters_that_are_not_counts_are_refused(totals: list, failures: list, problem: str) -> None:
+    with pytest.raises(SeriesError) as error:
+        request_events(totals, failures, "service")
+    assert problem in str(error.value)

@@ -30,14 +30,18 @@ def add_commands(commands: Any) -> None:
     importer = commands.add_parser("import", help="events from the tools teams keep their data in")
     sources = importer.add_subparsers(dest="source", required=True, metavar="SOURCE")
     prometheus = sources.add_parser(
-        "prometheus", help="status events from a 0/1 series (e.g. probe_success) over a time range"
+        "prometheus",
+        help="status events from a 0/1 series (e.g. probe_success), or requests events from two counters",
     )
     prometheus.add_argument("--url", required=True, help="Prometheus base URL, e.g. http://127.0.0.1:9090")
-    prometheus.add_argument("--query", required=True, help="PromQL giving 1 (up) or 0 (down) per service")
+    what = prometheus.add_mutually_exclusive_group(required=True)
+    what.add_argument("--query", help="PromQL giving 1 (up) or 0 (down) per service: status events")
+    what.add_argument("--total-query", help="PromQL counter of all requests per service: requests events")
+    prometheus.add_argument("--failed-query", help="PromQL counter of failed requests (with --total-query)")
     prometheus.add_argument("--service-label", required=True, help="the label naming the service")
     prometheus.add_argument("--from", dest="start", required=True, type=_aware_timestamp, help="RFC 3339")
     prometheus.add_argument("--to", dest="end", required=True, type=_aware_timestamp, help="RFC 3339")
-    prometheus.add_argument("--step", type=_duration, default=timedelta(seconds=15), help="default 15s")
+    prometheus.add_argument("--step", type=_duration, help="status events: default 15s (requests: 1m, fixed)")
     output = prometheus.add_mutually_exclusive_group()
     output.add_argument("--out", metavar="FILE", help="write JSON Lines here (default: standard output)")
     output.add_argument("--produce", action="store_true", help="produce them to the topics instead")
@@ -65,20 +69,54 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_import_prometheus(args: argparse.Namespace) -> int:
     from monitor.cli import _fail
-    from monitor.ingest.prometheus import PrometheusError, RangeQuery, query_range
-    from monitor.ingest.series import SeriesError, status_events
-    from monitor.timeutil import span_us, to_us
+    from monitor.ingest.prometheus import PrometheusError
+    from monitor.ingest.series import SeriesError
 
     if args.end < args.start:
         return _fail("--to is before --from")
-    if args.step <= timedelta(0):
-        return _fail("--step must be positive")
-    request = RangeQuery(args.query, to_us(args.start), to_us(args.end), span_us(args.step))
+    if args.total_query is not None and args.failed_query is None:
+        return _fail("--total-query needs --failed-query (the counter of failed requests)")
+    if args.query is not None and args.failed_query is not None:
+        return _fail("--failed-query goes with --total-query, not with --query")
     try:
-        events = status_events(query_range(args.url, request), args.service_label)
+        if args.query is not None:
+            if args.step is not None and args.step <= timedelta(0):
+                return _fail("--step must be positive")
+            events = _status_import(args)
+        else:
+            if args.step is not None:
+                return _fail("requests events are per minute: --step is for --query only")
+            events = _requests_import(args)
     except (PrometheusError, SeriesError) as error:
         return _fail(str(error))
     return _deliver(args, events)
+
+
+def _status_import(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from monitor.ingest.prometheus import RangeQuery, query_range
+    from monitor.ingest.series import status_events
+    from monitor.timeutil import span_us, to_us
+
+    step = args.step or timedelta(seconds=15)
+    request = RangeQuery(args.query, to_us(args.start), to_us(args.end), span_us(step))
+    return status_events(query_range(args.url, request), args.service_label)
+
+
+def _requests_import(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The counters at every epoch-aligned minute from ``--from`` (rounded up) to ``--to``
+    (rounded down)."""
+    from monitor.ingest.prometheus import RangeQuery, query_range
+    from monitor.ingest.series import MINUTE_US, request_events
+    from monitor.timeutil import to_us
+
+    start = -(-to_us(args.start) // MINUTE_US) * MINUTE_US
+    end = to_us(args.end) // MINUTE_US * MINUTE_US
+    totals = query_range(args.url, RangeQuery(args.total_query, start, end, MINUTE_US))
+    failures = query_range(args.url, RangeQuery(args.failed_query, start, end, MINUTE_US))
+    events, capped = request_events(totals, failures, args.service_label)
+    if capped:
+        print(f"{capped} minute(s) had more failed requests than requests: capped", file=sys.stderr)
+    return events
 
 
 def _deliver(args: argparse.Namespace, events: Sequence[dict[str, Any]]) -> int:

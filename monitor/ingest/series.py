@@ -78,3 +78,69 @@ def _status_event(service: str, status: str, at_us: int) -> dict[str, Any]:
         "status": status,
         "at": at,
     }
+
+
+MINUTE_US = 60_000_000
+
+
+def request_events(
+    totals: Sequence[Series], failures: Sequence[Series], service_label: str
+) -> tuple[list[dict[str, Any]], int]:
+    """``requests`` events, one per service and minute, from two counters sampled at every
+    minute boundary aligned to the Unix epoch: the requests of ``[m, m + 1 min)`` are the
+    counter's increase from ``m`` to ``m + 1 min`` (a decrease is a reset: the increase is the
+    new value, as Prometheus counts it). A minute without both samples, or with no requests,
+    gives no event; a service without a failed series has no failures. Failures above the
+    total (the two counters sampled apart) are capped at the total; the second value returned
+    is how many minutes were capped."""
+    failed_of = services_of(failures, service_label)
+    events: list[tuple[int, str, dict[str, Any]]] = []
+    capped = 0
+    for service, total in services_of(totals, service_label).items():
+        failed = _increases(service, failed_of[service]) if service in failed_of else {}
+        for start_us, count in _increases(service, total).items():
+            bad = failed.get(start_us, 0)
+            if count == 0 and bad == 0:
+                continue
+            if bad > count:
+                capped += 1
+                bad = count
+            events.append((start_us, service, _requests_event(service, start_us, count, bad)))
+    unknown = sorted(set(failed_of) - {s.labels.get(service_label) for s in totals})
+    if unknown:
+        raise SeriesError(f"failed requests but no total for {', '.join(unknown)}: check the two queries")
+    return [event for _, _, event in sorted(events, key=lambda item: item[:2])], capped
+
+
+def _increases(service: str, series: Series) -> dict[int, int]:
+    """Minute start -> the counter's increase over that minute, for each pair of samples one
+    minute apart that both lie on minute boundaries."""
+    values = {}
+    for at_us, value in series.points:
+        if at_us % MINUTE_US == 0:
+            if not value.is_finite() or value != value.to_integral_value() or value < 0:
+                raise SeriesError(
+                    f"{service} at {format_instant(at_us)}: {value} is not a count "
+                    "(the queries must give counters, e.g. sum by (service) (http_requests_total))"
+                )
+            values[at_us] = int(value)
+    return {
+        start: (values[start + MINUTE_US] - values[start] if values[start + MINUTE_US] >= values[start]
+                else values[start + MINUTE_US])
+        for start in values
+        if start + MINUTE_US in values
+    }  # fmt: skip
+
+
+def _requests_event(service: str, start_us: int, total: int, failed: int) -> dict[str, Any]:
+    start, end = format_instant(start_us), format_instant(start_us + MINUTE_US)
+    return {
+        "event_id": f"prometheus:{service}:requests:{start}",
+        "type": "requests",
+        "service": service,
+        "start": start,
+        "end": end,
+        "total": total,
+        "failed": failed,
+        "at": end,
+    }
