@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from monitor.broker import DevBroker, free_port
 from tests.conftest import REPO, TOPICS
-from tests.monitoring_tools import answers, wait_until
+from tests.monitoring_tools import running
 
 
 @dataclass
@@ -72,21 +71,7 @@ def running_ingest(
         **{f"SLAMON_INGEST_{key.upper()}": value for key, value in settings.items()},
     }
     log = workdir / f"ingest-{name}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "ingest"],
-        cwd=REPO,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: process.poll() is None and answers(f"{url}/healthz"), 60, "slamon ingest", log)
+    command = [sys.executable, "-m", "monitor.cli", "ingest"]
+    with running(command, log, f"{url}/healthz", "slamon ingest", cwd=REPO, env=env):
         yield Ingest(url, broker, topics, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)

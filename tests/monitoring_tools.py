@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,15 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def _process(command: list[str], log: Path, ready_url: str, what: str) -> Iterator[None]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+def running(
+    command: list[str], log: Path, ready_url: str, what: str, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The command as a child process, once ``ready_url`` answers 200; terminated (then killed)
+    when the block ends. Its output goes to ``log``, whose end is shown if it never gets ready."""
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, **popen)
     try:
         wait_until(lambda: process.poll() is None and answers(ready_url), 60, what, log)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -64,37 +68,47 @@ def _process(command: list[str], log: Path, ready_url: str, what: str) -> Iterat
 
 
 @contextmanager
-def prometheus(workdir: Path, config: dict[str, Any], data: Path | None = None) -> Iterator[str]:
+def _configured(
+    workdir: Path, name: str, config: dict[str, Any], command: Callable[[Path, int], list[str]]
+) -> Iterator[str]:
+    """``name`` started with ``command(config file, port)``; yields its base URL."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"{name}.yml"
+    path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(command(path, port), workdir / f"{name}.log", f"{url}/-/ready", name):
+        yield url
+
+
+def prometheus(workdir: Path, config: dict[str, Any], data: Path | None = None) -> ContextManager[str]:
     """A Prometheus with this configuration (and this TSDB directory, kept for 10 years so that
     history loaded into it is not deleted); yields its base URL."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        binary("prometheus", "prometheus"),
-        f"--config.file={workdir / 'prometheus.yml'}",
-        f"--storage.tsdb.path={data or workdir / 'data'}",
-        "--storage.tsdb.retention.time=3650d",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
-    with _process(command, workdir / "prometheus.log", f"{url}/-/ready", "Prometheus"):
-        yield url
+    return _configured(
+        workdir,
+        "prometheus",
+        config,
+        lambda path, port: [
+            binary("prometheus", "prometheus"),
+            f"--config.file={path}",
+            f"--storage.tsdb.path={data or workdir / 'data'}",
+            "--storage.tsdb.retention.time=3650d",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+    )
 
 
-@contextmanager
-def alertmanager(workdir: Path, config: dict[str, Any]) -> Iterator[str]:
+def alertmanager(workdir: Path, config: dict[str, Any]) -> ContextManager[str]:
     """An Alertmanager alone (no cluster peers) with this configuration; yields its base URL."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        binary("prometheus-alertmanager", "prometheus-alertmanager"),
-        f"--config.file={workdir / 'alertmanager.yml'}",
-        f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-    ]
-    with _process(command, workdir / "alertmanager.log", f"{url}/-/ready", "Alertmanager"):
-        yield url
+    return _configured(
+        workdir,
+        "alertmanager",
+        config,
+        lambda path, port: [
+            binary("prometheus-alertmanager", "prometheus-alertmanager"),
+            f"--config.file={path}",
+            f"--storage.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+    )

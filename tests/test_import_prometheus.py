@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from monitor.cli import main
 from tests.monitoring_tools import binary, prometheus
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -93,14 +93,19 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _import(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "import", "prometheus", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _import(capsys: pytest.CaptureFixture[str], *args: str) -> Done:
+    """``slamon import prometheus ARGS`` (the command's own entry point, in this process)."""
+    capsys.readouterr()
+    code = main(["import", "prometheus", *args])
+    captured = capsys.readouterr()
+    return Done(code, captured.out, captured.err)
 
 
 def _events(path: Path) -> list[tuple[str, str, str, str]]:
@@ -114,9 +119,12 @@ def _expected(*changes: tuple[str, str, str]) -> list[tuple[str, str, str, str]]
     return [(service, status, at, f"prometheus:{service}:{status}:{at}") for service, status, at in changes]
 
 
-def test_a_one_second_query_over_three_hours_gives_each_change_once(history: str, tmp_path: Path) -> None:
+def test_a_one_second_query_over_three_hours_gives_each_change_once(
+    history: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "events.jsonl"
     done = _import(
+        capsys,
         "--url", history, "--query", "probe_success", "--service-label", "service",
         "--from", _stamp(), "--to", _stamp(hours=3), "--step", "1s", "--out", str(out),
     )  # fmt: skip
@@ -136,9 +144,12 @@ def test_a_one_second_query_over_three_hours_gives_each_change_once(history: str
     assert "8 event(s)" in done.stderr
 
 
-def test_steps_between_samples_see_the_latest_sample(history: str, tmp_path: Path) -> None:
+def test_steps_between_samples_see_the_latest_sample(
+    history: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "events.jsonl"
     done = _import(
+        capsys,
         "--url", history, "--query", "probe_success", "--service-label", "service",
         "--from", _stamp(seconds=5), "--to", _stamp(minutes=30, seconds=5),
         "--step", "30s", "--out", str(out),
@@ -165,8 +176,11 @@ def test_steps_between_samples_see_the_latest_sample(history: str, tmp_path: Pat
         ("probe_success{", "Prometheus refused the query"),
     ],
 )
-def test_series_it_cannot_read_are_refused_with_the_reason(history: str, query: str, problem: str) -> None:
+def test_series_it_cannot_read_are_refused_with_the_reason(
+    history: str, query: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     done = _import(
+        capsys,
         "--url", history, "--query", query, "--service-label", "service",
         "--from", _stamp(), "--to", _stamp(minutes=1),
     )  # fmt: skip
@@ -175,20 +189,23 @@ def test_series_it_cannot_read_are_refused_with_the_reason(history: str, query: 
     assert done.stdout == ""
 
 
-def test_an_unreachable_prometheus_is_named() -> None:
+def test_an_unreachable_prometheus_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     from monitor.broker import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     done = _import(
-        "--url", url, "--query", "up", "--service-label", "job", "--from", _stamp(), "--to", _stamp()
+        capsys, "--url", url, "--query", "up", "--service-label", "job", "--from", _stamp(), "--to", _stamp()
     )
     assert done.returncode == 2
     assert f"cannot reach Prometheus at {url}" in done.stderr
 
 
-def test_requests_events_per_minute_from_two_counters(history: str, tmp_path: Path) -> None:
+def test_requests_events_per_minute_from_two_counters(
+    history: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "requests.jsonl"
     done = _import(
+        capsys,
         "--url", history, "--total-query", "app_requests", "--failed-query", "app_failed_requests",
         "--service-label", "service", "--from", _stamp(seconds=30), "--to", _stamp(minutes=15),
         "--out", str(out),
