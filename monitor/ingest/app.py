@@ -20,8 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from monitor.events import InvalidEvent, decode_event
-from monitor.ingest.alertmanager import Notification, status_events
-from monitor.ingest.body import BodyError, split_body
+from monitor.ingest.alertmanager import AlertOutcome, Notification, status_events
+from monitor.ingest.body import BodyError, Item, split_body
 from monitor.ingest.guard import Guard
 from monitor.ingest.metrics import IngestMetrics
 from monitor.ingest.publisher import Publisher, PublishError, Record
@@ -170,20 +170,7 @@ def create_app(
                 f"{len(items)} events are more than max_events = {ingest.max_events} "
                 "(SLAMON_INGEST_MAX_EVENTS)",
             )
-        results: list[LineResult] = []
-        records: list[Record] = []
-        for item in items:
-            try:
-                event = decode_event(item.raw)
-            except InvalidEvent as error:
-                results.append(LineResult(line=item.line, status="invalid", reason=error.reason))
-                records.append(_dead_letter(settings, error.reason, "/v1/events", item.line, item.raw))
-                continue
-            topic, key = route(item.raw, settings)
-            results.append(
-                LineResult(line=item.line, status="accepted", event_id=event.event_id, topic=topic)
-            )
-            records.append(Record(topic, key, item.raw))
+        results, records = _event_lines(items, settings)
         await publish(records)
         statuses = [r.status for r in results]
         count("/v1/events", statuses)
@@ -201,19 +188,7 @@ def create_app(
     )
     async def post_alertmanager(notification: Notification) -> AlertsAnswer:
         outcomes = status_events(notification, selector, ingest.service_label)
-        records: list[Record] = []
-        for outcome in outcomes:
-            if outcome.event is None:
-                continue
-            value = orjson.dumps(outcome.event)
-            if outcome.outcome == "accepted":
-                topic, key = route_document(outcome.event, settings)
-                records.append(Record(topic, key, value))
-            else:
-                records.append(
-                    _dead_letter(settings, outcome.reason or "", "/v1/alertmanager", outcome.index, value)
-                )
-        await publish(records)
+        await publish(_alert_records(outcomes, settings))
         answers = [
             AlertResult(
                 index=o.index,
@@ -248,6 +223,40 @@ def create_app(
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _event_lines(items: Sequence[Item], settings: Settings) -> tuple[list[LineResult], list[Record]]:
+    """Each line's result, and the records to produce: valid events to their topic with their
+    key (as sent), invalid ones to the dead-letter topic."""
+    results: list[LineResult] = []
+    records: list[Record] = []
+    for item in items:
+        try:
+            event = decode_event(item.raw)
+        except InvalidEvent as error:
+            results.append(LineResult(line=item.line, status="invalid", reason=error.reason))
+            records.append(_dead_letter(settings, error.reason, "/v1/events", item.line, item.raw))
+            continue
+        topic, key = route(item.raw, settings)
+        results.append(LineResult(line=item.line, status="accepted", event_id=event.event_id, topic=topic))
+        records.append(Record(topic, key, item.raw))
+    return results, records
+
+
+def _alert_records(outcomes: Sequence[AlertOutcome], settings: Settings) -> list[Record]:
+    """The status events of accepted alerts, and the dead-letter records of invalid ones."""
+    records: list[Record] = []
+    for outcome in outcomes:
+        if outcome.event is None:
+            continue  # ignored: nothing to send
+        value = orjson.dumps(outcome.event)
+        if outcome.outcome == "accepted":
+            topic, key = route_document(outcome.event, settings)
+            records.append(Record(topic, key, value))
+        else:
+            reason = outcome.reason or "invalid"
+            records.append(_dead_letter(settings, reason, "/v1/alertmanager", outcome.index, value))
+    return records
 
 
 def _dead_letter(settings: Settings, reason: str, endpoint: str, position: int, value: bytes) -> Record:
