@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.broker import DevBroker, create_topics
 from monitor.cli import main
+from tests.ingest_service import read_topic
 from tests.monitoring_tools import binary, prometheus
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -228,3 +232,26 @@ def test_requests_events_per_minute_from_two_counters(
                  "start": start, "end": end, "total": total, "failed": failed, "at": end}
             )  # fmt: skip
     assert events == expected  # web has no failure series: no failures
+
+
+def test_the_import_can_produce_to_the_topics(
+    history: str, dev_broker: DevBroker, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = f"import-{uuid.uuid4().hex[:8]}.uptime"
+    asyncio.run(create_topics(dev_broker.bootstrap, {topic: 4}))
+    monkeypatch.setenv("SLAMON_TOPIC_UPTIME", topic)
+    done = _import(
+        capsys, "--url", history, "--query", "probe_success", "--service-label", "service",
+        "--from", _stamp(minutes=11), "--to", _stamp(minutes=13), "--produce",
+        "--broker", dev_broker.url, "--broker-kind", "dev",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"produced {topic}: 3" in done.stderr
+    # at 00:11 api is down and web up (first samples); api is up again at 00:12
+    produced = asyncio.run(read_topic(dev_broker.bootstrap, topic))
+    found = sorted((key, json.loads(value)["status"], json.loads(value)["at"]) for key, value in produced)
+    assert found == [
+        (b"api", "down", _stamp(minutes=11)),
+        (b"api", "up", _stamp(minutes=12)),
+        (b"web", "up", _stamp(minutes=11)),
+    ]
