@@ -2,7 +2,7 @@
 
 Memory-only: everything it holds is gone when it stops. See SPEC.md section 8 for its quirks
 (one record per produce batch, short group timeouts, create topics before producing); the faust
-settings that cope with them are in ``monitor.stream.faust_settings``.
+settings that cope with them are in ``monitor.stream.faust_settings`` (and ``faust_patches``).
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ import os
 import faust
 import orjson
 
-from monitor.stream.faust_settings import faust_app_settings, fix_faust_recovery_seek_order
+from monitor.stream.faust_patches import fix_faust_recovery_seek_order
+from monitor.stream.faust_settings import faust_app_settings
 
 SEEK_FIX = os.environ.get("COUNTER_SEEK_FIX", "1") == "1" and fix_faust_recovery_seek_order()
 

@@ -132,8 +132,8 @@ async def test_the_notices_counter_counts_what_the_ledger_stores(ledger_url: str
     metrics = Metrics()
     worker = Worker(Settings(), contracts, ledger, metrics)
     try:
-        await worker._store_notices([*notices[:3], notices[0], notices[1]])
-        await worker._store_notices(list(chain(notices, notices[2:4])))
+        await worker.notices.store([*notices[:3], notices[0], notices[1]])
+        await worker.notices.store(list(chain(notices, notices[2:4])))
         stored = ledger.read_notices()
     finally:
         ledger.close()

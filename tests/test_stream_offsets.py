@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.stream.app import next_unread
+from monitor.stream.positions import next_unread
 
 
 @pytest.mark.parametrize(

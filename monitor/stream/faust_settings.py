@@ -46,15 +46,12 @@ Everything else is the same for both brokers:
 - web server: off when ``web_port`` is None, else bound to 127.0.0.1 on that port, behind a
   bearer token when ``web_token`` is given.
 
-``fix_faust_recovery_seek_order()`` (opt-in, call it once before the worker starts) corrects a race
-in faust-streaming 0.15.3 that makes a restarted worker process the uncommitted tail of its input
-twice, on top of the crashed worker's processing: see its docstring.
+The patches to faust itself (its recovery's seek order, the fetch wait) are in
+``monitor.stream.faust_patches``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from typing import Any
 
 DEV_BROKER_SESSION_TIMEOUT = 6.0
@@ -121,116 +118,3 @@ def faust_app_settings(
             "broker_heartbeat_interval": DEV_BROKER_HEARTBEAT_INTERVAL,
         }
     return settings
-
-
-def fix_faust_recovery_seek_order() -> bool:
-    """Seek the stream partitions to their committed offsets BEFORE resuming them after recovery.
-
-    faust-streaming 0.15.3's ``Recovery.on_recovery_completed`` resumes the input partitions and
-    only then seeks them to the committed offsets. Records aiokafka prefetched during the recovery
-    are handed to the agents in between, and processed; the seek then rewinds to the committed
-    offset and they are processed again by the same worker. Measured on the bundled broker after a
-    SIGKILL with uncommitted input: without this fix, in 3 of 21 restarts of a spike loop and in 3
-    of 6 runs of tests/test_faust_on_dev_broker.py, uncommitted events were processed three times in
-    all (the dead worker, then twice by the new one); with it, never more than twice (14 restarts
-    of the same loop, plus the test runs since). Table updates stay
-    consistent either way (each processing is applied once; no lost update was seen), so it only
-    matters for the number of duplicate outputs.
-
-    This replaces that one method with the same code in the corrected order. It checks the
-    installed faust still has the faulty order and does nothing otherwise; returns whether the
-    fix is active. Idempotent.
-    """
-    from faust.tables.recovery import Recovery
-
-    current = Recovery.on_recovery_completed
-    if getattr(current, "_slamon_fixed", False):
-        return True
-    source = inspect.getsource(current)
-    if not (0 <= source.find("consumer.resume_partitions(") < source.find("consumer.perform_seek()")):
-        return False
-
-    async def on_recovery_completed(self: Any, generation_id: int = 0) -> None:
-        consumer = self.app.consumer
-        self.log.info("Restore complete!")
-        await self.app.on_rebalance_complete.send()
-        self._set_recovery_ended()
-        callback_coros = [
-            asyncio.ensure_future(
-                table.on_recovery_completed(self.actives_for_table[table], self.standbys_for_table[table])
-            )
-            for table in self.tables.values()
-        ]
-        if callback_coros:
-            await asyncio.wait(callback_coros)
-        assignment = consumer.assignment()
-        if self.app.consumer_generation_id != generation_id:
-            self.log.warning(
-                f"Recovery rebalancing again app id {self.app.consumer_generation_id} param {generation_id}"
-            )
-            return
-        if assignment:  # the fix: seek first (which drops prefetched records), then resume
-            self.log.info("Seek stream partitions to committed offsets, then resume them.")
-            await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
-        consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
-        self.completed.set()
-        self.app.flow_control.resume()
-        consumer.resume_flow()
-        await self.app._fetcher.maybe_start()
-        self.tables.on_actives_ready()
-        if not self.app.assignor.assigned_standbys():
-            self.tables.on_standbys_ready()
-        self.app.on_rebalance_end()
-        self.log.info("Worker ready")
-
-    on_recovery_completed._slamon_fixed = True  # type: ignore[attr-defined]
-    Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
-    return True
-
-
-DEV_BROKER_FETCH_WAIT_MS = 100
-FAUST_FETCH_WAIT_MS = 1500  # what faust-streaming asks for: the longest wait we ever use
-
-
-def shorten_fetch_wait(milliseconds: int = DEV_BROKER_FETCH_WAIT_MS) -> None:
-    """Make faust's consumer ask for at most ``milliseconds`` of fetch long-polling.
-
-    faust-streaming 0.15 hard-codes ``fetch_max_wait_ms=1500`` for its worker consumer. Apache
-    Kafka answers a fetch as soon as data arrives, so that costs nothing there; the bundled
-    broker holds the fetch for the whole wait, so every hop through a topic (input, then
-    ``sla.notices``) waited up to 1.5 s. Measured with bench/webhook_latency.py at 1,000
-    events/s: event-to-webhook p50 2.6 s, p99 7.7 s with 1500 ms; p50 0.48 s, p99 0.82 s with
-    100 ms. Only for the bundled broker. Idempotent.
-    """
-    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-
-    create = AIOKafkaConsumerThread._create_worker_consumer
-    if getattr(create, "_slamon_fetch_wait", None) is not None:
-        create._slamon_fetch_wait = milliseconds  # type: ignore[attr-defined]
-        return
-
-    def _create_worker_consumer(self: Any, transport: Any) -> Any:
-        consumer = create(self, transport)
-        consumer._fetch_max_wait_ms = _create_worker_consumer._slamon_fetch_wait  # type: ignore[attr-defined]
-        return consumer
-
-    _create_worker_consumer._slamon_fetch_wait = milliseconds  # type: ignore[attr-defined]
-    AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
-
-
-def lengthen_fetch_wait(consumer: Any) -> int | None:
-    """Quadruple the fetch wait of a running faust consumer (up to faust's own 1,500 ms); the new
-    wait, or None if it was already that long.
-
-    The bundled broker answers a fetch with nothing when reading the records takes longer than
-    the wait, and reading from a partition grows slower as the partition grows: in the soak
-    bench a 100 ms wait read nothing more after about 160,000 records in one partition, for
-    ever (a probe with 500 ms got 11,509 records in 1 s from the same offset). A stalled
-    partition therefore asks for longer waits, at the cost of latency.
-    """
-    fetcher = consumer._thread._ensure_consumer()._fetcher
-    current = fetcher._fetch_max_wait_ms
-    if current >= FAUST_FETCH_WAIT_MS:
-        return None
-    fetcher._fetch_max_wait_ms = min(current * 4, FAUST_FETCH_WAIT_MS)
-    return fetcher._fetch_max_wait_ms

@@ -22,6 +22,9 @@ class Stream(StrEnum):
     TICKETS = "tickets"
 
 
+PartitionKey = tuple[Stream, int]  # one engine: a stream and its partition number
+
+
 def partition_of(key: str, partitions: int) -> int:
     """The partition Kafka's default (murmur2) partitioner gives this key."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions

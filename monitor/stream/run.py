@@ -20,7 +20,7 @@ from monitor.kafka_security import aiokafka_options
 from monitor.ledger.store import Ledger
 from monitor.settings import Settings
 from monitor.stream.app import Worker
-from monitor.stream.faust_settings import fix_faust_recovery_seek_order, shorten_fetch_wait
+from monitor.stream.faust_patches import fix_faust_recovery_seek_order, shorten_fetch_wait
 
 
 def run_worker(

@@ -1,0 +1,90 @@
+"""The input partitions' clocks: clock messages, the idle rule, and caught-up sources following.
+
+A clock message is an empty record with the header ``slamon-clock`` (microseconds since the
+epoch) appended to an input partition; being in the log, it is read after everything before it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+from datetime import timedelta
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from monitor.stream.faust_patches import faust_is_rebalancing
+from monitor.stream.positions import Positions
+from monitor.stream.processor import PartitionProcessor
+
+CLOCK_HEADER = "slamon-clock"
+IDLE_CHECKS_MAX_SECONDS = 5.0  # the idle rule looks at least this often ...
+IDLE_CHECKS_MIN_SECONDS = 0.2  # ... and at most this often (else four times per idle timeout)
+
+
+def clock_header(headers: Any) -> int | None:
+    """The clock a message's headers carry (microseconds), or None for an ordinary message.
+    faust hands headers over as a mapping or as a list of (name, value) pairs."""
+    if not headers:
+        return None
+    items: Iterable[tuple[str, bytes]] = headers.items() if hasattr(headers, "items") else headers
+    for name, value in items:
+        if name == CLOCK_HEADER:
+            return int(value)
+    return None
+
+
+def is_clock_message(event: faust.EventT) -> bool:
+    return clock_header(event.message.headers) is not None
+
+
+class IdleRule:
+    """SPEC section 4: an input partition that is caught up and has had no message for
+    ``idle_timeout`` gets a clock message with the wall clock."""
+
+    def __init__(
+        self, app: faust.App, positions: Positions, input_topics: Collection[str], idle_timeout: timedelta
+    ) -> None:
+        self._app = app
+        self._positions = positions
+        self._input_topics = input_topics
+        self._idle_s = idle_timeout.total_seconds()
+        self._last_input: dict[TP, float] = {}  # monotonic seconds
+
+    @property
+    def interval_s(self) -> float:
+        """How often ``advance_idle_partitions`` should run."""
+        return max(min(self._idle_s / 4, IDLE_CHECKS_MAX_SECONDS), IDLE_CHECKS_MIN_SECONDS)
+
+    def heard(self, tp: TP) -> None:
+        """A message (event or clock) of ``tp`` reached the agent now."""
+        self._last_input[tp] = time.monotonic()
+
+    async def advance_idle_partitions(self) -> None:
+        """Append a clock message to each caught-up input partition idle for ``idle_timeout``."""
+        if faust_is_rebalancing(self._app):
+            return
+        now = time.monotonic()
+        for tp in self._app.consumer.assignment():
+            if tp.topic not in self._input_topics:
+                continue
+            if now - self._last_input.setdefault(tp, now) < self._idle_s or not self._positions.caught_up(tp):
+                continue
+            wall_us = time.time_ns() // 1000
+            await self._app.topic(tp.topic).send(
+                partition=tp.partition, value=b"", headers={CLOCK_HEADER: str(wall_us).encode()}
+            )
+            self._last_input[tp] = now
+
+
+def let_caught_up_sources_follow(processor: PartitionProcessor, tp: TP, positions: Positions) -> None:
+    """A source partition with nothing left to read must not hold the engine's clock back
+    (an empty maintenance partition would stop anything from settling, or a breach from
+    being noticed): it follows the source being read (``tp``, which just moved the clock)."""
+    clock = processor.clocks.get(tp.topic)
+    if clock is None:
+        return
+    for source in processor.clocks:
+        if source != tp.topic and positions.caught_up(TP(source, tp.partition)):
+            processor.follow(clock, source)

@@ -1,0 +1,90 @@
+"""Where the worker stands in each partition it reads: owned or not, processed up to where,
+and whether anything is left to read."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import faust
+from faust.types import TP
+
+from monitor.stream.faust_patches import committed_offset, faust_is_rebalancing
+
+
+class Positions:
+    """The assignment (cached: faust builds a new set per call), the last offset processed per
+    partition, and end offsets of partitions the fetcher has not reported on."""
+
+    def __init__(self, app: faust.App, read_topics: Collection[str]) -> None:
+        self._app = app
+        self.read_topics = frozenset(read_topics)
+        self._assigned: frozenset[TP] | None = None
+        self._end_offsets: dict[TP, int] = {}
+        self._processed: dict[TP, int] = {}
+
+    def reassigned(self) -> None:
+        """The assignment changed: ask faust again at the next look."""
+        self._assigned = None
+
+    def forget(self, tp: TP) -> None:
+        """A revoked partition: its new owner processes it from its committed offset."""
+        self._processed.pop(tp, None)
+
+    def processed(self, tp: TP, offset: int) -> None:
+        """The agent has processed the record at ``offset`` of ``tp``."""
+        self._processed[tp] = offset
+
+    def assigned(self) -> frozenset[TP]:
+        if self._assigned is None:
+            self._assigned = frozenset(self._app.consumer.assignment())
+        return self._assigned
+
+    def owns(self, tp: TP) -> bool:
+        return tp in self.assigned()
+
+    def caught_up(self, tp: TP) -> bool:
+        """No backlog: a consumer catching up never uses the wall clock (SPEC section 4).
+
+        Counted from what the agent has processed, not from what faust has read: records read
+        but still queued for the agent are a backlog too. (Counting from faust's read offset,
+        a maintenance partition whose last record was queued behind hours of uptime records
+        followed their clock, and that record then arrived late.)"""
+        if not self.owns(tp):
+            return False
+        highwater = self.highwater(tp)
+        return highwater is not None and self.next_to_process(tp) >= highwater
+
+    def highwater(self, tp: TP) -> int | None:
+        """The partition's end offset, or None while it is not known."""
+        highwater: int | None = self._app.consumer.highwater(tp)
+        if highwater is None:
+            highwater = self._end_offsets.get(tp)  # a partition never fetched from: asked directly
+        return highwater
+
+    def next_to_process(self, tp: TP) -> int:
+        return next_unread(self._processed.get(tp), committed_offset(self._app.consumer, tp))
+
+    async def learn_end_offsets(self) -> None:
+        """The end offset of partitions the fetcher has not reported on (an empty maintenance
+        partition, say), so ``caught_up`` can tell they have nothing to read, and a partition
+        never fetched from at all is seen by the stall watchdog."""
+        if faust_is_rebalancing(self._app):
+            return
+        consumer = self._app.consumer
+        read = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
+        unknown = [tp for tp in read if consumer.highwater(tp) is None]
+        if unknown:
+            self._end_offsets.update(await consumer.highwaters(*unknown))
+
+
+def next_unread(last_read: int | None, committed: int | None) -> int:
+    """The first offset of a partition not yet read (handed to the agent, or processed by it,
+    as ``last_read`` says). faust sets its "last read"
+    offset to the committed one when it seeks there, so a last read at or before the committed
+    offset means nothing was read since: start at the committed offset (at worst one record
+    is read twice, which the engine recognises by its id; none is skipped)."""
+    if last_read is None:
+        return committed or 0
+    if committed is not None and last_read <= committed:
+        return committed
+    return last_read + 1
