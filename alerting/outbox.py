@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from alerting.subscriptions import NOTICE_TYPES, Subscription
 from monitor.ledger.models import DeliveryAttemptRow, DeliveryRow, NoticeRow, SubscriptionStateRow
+from monitor.ledger.writes import rows_changed
 
 PENDING, DELIVERED, DEAD, DISABLED = "pending", "delivered", "dead", "disabled"
 STATUSES = (PENDING, DELIVERED, DEAD, DISABLED)
@@ -107,7 +108,7 @@ def _enqueue_many(
                     )
                     .on_conflict_do_nothing(index_elements=["notice_id", "subscription"])
                 )
-                added += session.execute(statement).rowcount or 0
+                added += rows_changed(session, statement) or 0
     return added
 
 
@@ -213,7 +214,8 @@ def claim(engine: Engine, delivery_id: int, worker: str, now: float, lease: floa
     """Take a due delivery for ``lease`` seconds; None if another worker has it or it is not due."""
     at = to_db(now)
     with Session(engine) as session, session.begin():
-        won = session.execute(
+        won = rows_changed(
+            session,
             update(DeliveryRow)
             .where(
                 DeliveryRow.id == delivery_id,
@@ -221,8 +223,8 @@ def claim(engine: Engine, delivery_id: int, worker: str, now: float, lease: floa
                 DeliveryRow.next_attempt_at <= at,
                 or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until < at),
             )
-            .values(claimed_until=to_db(now + lease), claimed_by=worker)
-        ).rowcount
+            .values(claimed_until=to_db(now + lease), claimed_by=worker),
+        )
         if won != 1:
             return None
         row = session.execute(
@@ -270,7 +272,8 @@ def record_attempt(engine: Engine, claimed: Claimed, worker: str, attempt: Attem
             )
         )
         session.flush()
-        kept = session.execute(
+        kept = rows_changed(
+            session,
             update(DeliveryRow)
             .where(
                 DeliveryRow.id == claimed.id, DeliveryRow.claimed_by == worker, DeliveryRow.status == PENDING
@@ -285,8 +288,8 @@ def record_attempt(engine: Engine, claimed: Claimed, worker: str, attempt: Attem
                 delivered_at=at if status == DELIVERED else None,
                 claimed_until=None,
                 claimed_by=None,
-            )
-        ).rowcount
+            ),
+        )
         if attempt.outcome == "disabled":
             reason = f"410 Gone in reply to notice {claimed.notice_id}"
             _disable(session, claimed.subscription, reason, at)
@@ -318,11 +321,12 @@ def enable_subscription(engine: Engine, name: str) -> bool:
     """Enable a disabled subscription again (its disabled deliveries stay as they are)."""
     with Session(engine) as session, session.begin():
         return (
-            session.execute(
+            rows_changed(
+                session,
                 update(SubscriptionStateRow)
                 .where(SubscriptionStateRow.name == name, SubscriptionStateRow.disabled_at.is_not(None))
-                .values(disabled_at=None, disabled_reason=None)
-            ).rowcount
+                .values(disabled_at=None, disabled_reason=None),
+            )
             == 1
         )
 

@@ -32,7 +32,7 @@ from monitor.loader import (
 )
 
 NoticeType = Literal["sla.at_risk", "sla.breached", "sla.period_closed"]
-NOTICE_TYPES: tuple[str, ...] = get_args(NoticeType)
+NOTICE_TYPES: tuple[NoticeType, ...] = get_args(NoticeType)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_TIMEOUT = timedelta(seconds=15)
 MAX_TIMEOUT = timedelta(minutes=5)

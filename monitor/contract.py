@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.parser import parse as parse_datetime
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule as RecurrenceRule
+from dateutil.rrule import rrulestr
 from iso4217 import Currency
 from pydantic import (
     AfterValidator,
@@ -115,11 +116,9 @@ class RecurringWindow(_Strict):
         if "DTSTART" in text.upper():
             raise ValueError("DTSTART is not allowed: occurrences start at local midnight of effective_from")
         try:
-            rule = zoned_rule(text, datetime(2000, 1, 1, tzinfo=UTC))
+            zoned_rule(text, datetime(2000, 1, 1, tzinfo=UTC))
         except (ValueError, TypeError) as error:
             raise ValueError(f"invalid RRULE {text!r}: {error}") from error
-        if not isinstance(rule, rrule):
-            raise ValueError("only a single RRULE is supported")
         return text
 
     @field_validator("duration")
@@ -129,7 +128,7 @@ class RecurringWindow(_Strict):
             raise ValueError("duration must be positive")
         return value
 
-    def rule(self, dtstart: datetime) -> rrule:
+    def rule(self, dtstart: datetime) -> RecurrenceRule:
         """The rule from ``dtstart``, an aware local time: see ``zoned_rule``."""
         return zoned_rule(self.rrule, dtstart)
 
@@ -137,18 +136,25 @@ class RecurringWindow(_Strict):
 _UNTIL = re.compile(r"UNTIL=([^;]*)", re.IGNORECASE)
 
 
-def zoned_rule(text: str, dtstart: datetime) -> rrule:
+def zoned_rule(text: str, dtstart: datetime) -> RecurrenceRule:
     """An RRULE whose occurrences are wall-clock times in the zone of the aware ``dtstart``.
 
     ``UNTIL`` may be UTC (``...Z``), as RFC 5545 requires with a zoned DTSTART, or a floating
     local date or time, read in the same zone."""
     until = _UNTIL.search(text)
     if until is None or until.group(1).upper().endswith("Z"):
-        return rrulestr(text, dtstart=dtstart)  # type: ignore[return-value]
+        return _single_rule(text, dtstart)
     local_until = parse_datetime(until.group(1)).replace(tzinfo=dtstart.tzinfo)
     without_until = _UNTIL.sub("", text).replace(";;", ";").strip(";")
-    rule: rrule = rrulestr(without_until, dtstart=dtstart)  # type: ignore[assignment]
-    return rule.replace(until=local_until)  # type: ignore[no-any-return]
+    return _single_rule(without_until, dtstart).replace(until=local_until)
+
+
+def _single_rule(text: str, dtstart: datetime) -> RecurrenceRule:
+    """``rrulestr`` for one RRULE (a set of rules or dates is refused with a ValueError)."""
+    rule = rrulestr(text, dtstart=dtstart)
+    if not isinstance(rule, RecurrenceRule):
+        raise ValueError("only a single RRULE is supported")
+    return rule
 
 
 class OneOffWindow(_Strict):

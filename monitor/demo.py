@@ -362,7 +362,7 @@ async def _paced_send(
         span = max(last - first, 1.0)
         began = time.monotonic()
         shown = began
-        pending = []
+        pending: list[asyncio.Future[Any]] = []
         for sent, event in enumerate(events, start=1):
             due = began + (_instant(event["at"]) - first) / span * duration
             delay = due - time.monotonic()

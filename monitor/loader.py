@@ -117,7 +117,7 @@ def _expands_beyond(document: object, limit: int) -> bool:
 class _UniqueKeySafeLoader(yaml.SafeLoader):
     """PyYAML's safe loader (no object construction) that refuses a key given twice."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[object] = set()
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode):

@@ -123,10 +123,10 @@ def contract_records(contract: Contract, clause_records: Iterable[dict[str, Any]
     for result in results:
         complete.setdefault(result.period, set()).add(result.clause)
     records = []
-    for result in assess_contract(contract, results):
-        record = result.to_record()
-        clause_ids = clause_ids_in_force(contract, result.period, terms)
-        record["final"] = record["final"] and complete[result.period] >= clause_ids
+    for contract_result in assess_contract(contract, results):
+        record = contract_result.to_record()
+        clause_ids = clause_ids_in_force(contract, contract_result.period, terms)
+        record["final"] = record["final"] and complete[contract_result.period] >= clause_ids
         records.append(record)
     return records
 

@@ -155,8 +155,10 @@ class ResponseClauseState:
             opened_at = ticket.opened[0]
             deadline = opened_at + self.within
             measure = ticket.first_measure
-            on_time = measure is not None and measure <= deadline
-            decided = max(measure, opened_at + 1) if on_time else deadline + 1  # type: ignore[type-var]
+            if measure is not None and measure <= deadline:  # on time: decided at the measure
+                decided = max(measure, opened_at + 1)
+            else:
+                decided = deadline + 1
             if decided > after and (earliest is None or decided < earliest):
                 earliest = decided
         return earliest

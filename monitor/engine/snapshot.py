@@ -30,9 +30,9 @@ def _restore_timeline(timeline: ServiceTimeline, data: dict[str, Any]) -> None:
     timeline.settled = data["settled"]
     timeline.down_before = data["down_before"]
     timeline.down_since = data["down_since"]
-    timeline.pending = [tuple(change) for change in data["pending"]]  # type: ignore[misc]
+    timeline.pending = [tuple(change) for change in data["pending"]]
     timeline.pending_downs = sum(1 for change in timeline.pending if change[2])
-    timeline.announcements = [tuple(a) for a in data["announcements"]]  # type: ignore[misc]
+    timeline.announcements = [tuple(a) for a in data["announcements"]]
 
 
 def _uptime_data(state: UptimeClauseState) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _restore_uptime(state: UptimeClauseState, data: dict[str, Any]) -> None:
     state._first_open = data["first_open"]
     state._all_frozen = data["all_frozen"]
     state._next_freeze_at = data["next_freeze_at"]
-    state.outages = {key: [tuple(line) for line in lines] for key, lines in data["outages"].items()}  # type: ignore[misc]
+    state.outages = {key: [tuple(line) for line in lines] for key, lines in data["outages"].items()}
 
 
 def _response_data(state: ResponseClauseState) -> dict[str, Any]:
@@ -68,12 +68,12 @@ def _response_data(state: ResponseClauseState) -> dict[str, Any]:
 
 def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
     state.tickets = {
-        tid: Ticket(tuple(opened) if opened is not None else None, measure)  # type: ignore[arg-type]
+        tid: Ticket(tuple(opened) if opened is not None else None, measure)
         for tid, (opened, measure) in data["tickets"].items()
     }
     state.settled_counts = {key: TicketCounts(*value) for key, value in data["counts"].items()}
     state.settled_ids = dict(data["settled_ids"])
-    state.missed = {key: [tuple(line) for line in lines] for key, lines in data["missed"].items()}  # type: ignore[misc]
+    state.missed = {key: [tuple(line) for line in lines] for key, lines in data["missed"].items()}
 
 
 def export_state(engine: Engine) -> dict[str, Any]:

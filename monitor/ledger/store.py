@@ -22,6 +22,7 @@ from monitor.ledger.models import (
     TermFingerprintRow,
 )
 from monitor.ledger.schema import upgrade
+from monitor.ledger.writes import rows_changed
 from monitor.terms import BASE_TERMS, Fingerprint, contract_terms, month_fingerprint
 
 CLAUSE_FIELDS = (
@@ -196,9 +197,10 @@ class Ledger:
             fresh = {n["id"]: n for n in notices if n["id"] not in known}
             for notice in fresh.values():
                 values = {k: notice[k] for k in ("id", "type", "contract", "clause", "period", "payload")}
-                inserted = session.execute(
-                    dialect.insert(NoticeRow).values(**values, created_at=now).on_conflict_do_nothing()
-                ).rowcount
+                inserted = rows_changed(
+                    session,
+                    dialect.insert(NoticeRow).values(**values, created_at=now).on_conflict_do_nothing(),
+                )
                 if inserted:
                     stored.append(notice["id"])
         return stored

@@ -97,7 +97,7 @@ def _claims_lines(entries: list[ContractLiability]) -> list[str]:
 def liability_text(entries: list[ContractLiability]) -> str:
     if not entries:
         return "no credits in the ledger yet\n"
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             "contract",
             "currency",

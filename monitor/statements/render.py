@@ -46,7 +46,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -165,7 +165,7 @@ def cap_words(statement: Statement) -> str:
 @dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     numeric: frozenset[int] = frozenset()  # columns aligned right
     total: tuple[str, ...] | None = None
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import faust
-from faust.types import TP
+from faust.types import TP, AppT
 
 from alerting.metrics import Metrics
 from monitor.contract import Contract
@@ -140,10 +140,13 @@ class Worker:
         self.results.restate()
         await self.notices.restate(self.processors.values())
 
-    async def _note_assigned(self, app: faust.App, assigned: set[TP], **_: Any) -> None:
+    # faust sends its partition signals as ``(app, partitions, signal=...)``; mode types a
+    # handler as taking any number of positional arguments
+    async def _note_assigned(self, app: AppT, *args: Any, **_: Any) -> None:
         self.positions.reassigned()
 
-    async def _forget_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+    async def _forget_revoked(self, app: AppT, *args: Any, **_: Any) -> None:
+        revoked: set[TP] = args[0]
         self.positions.reassigned()
         for tp in revoked:
             processor = self.inputs.forget(tp)

@@ -25,6 +25,10 @@ from faust.types import TP
 DEV_BROKER_FETCH_WAIT_MS = 100
 FAUST_FETCH_WAIT_MS = 1500  # what faust-streaming asks for: the longest wait we ever use
 
+# what the patches below installed (the patched method; the fetch wait it asks for), so that
+# applying a patch again changes nothing (or only the wait)
+_patched: dict[str, Any] = {}
+
 
 def fix_faust_recovery_seek_order() -> bool:
     """Seek the stream partitions to their committed offsets BEFORE resuming them after recovery.
@@ -46,10 +50,9 @@ def fix_faust_recovery_seek_order() -> bool:
     """
     from faust.tables.recovery import Recovery
 
-    current = Recovery.on_recovery_completed
-    if getattr(current, "_slamon_fixed", False):
+    if Recovery.on_recovery_completed is _patched.get("on_recovery_completed"):
         return True
-    source = inspect.getsource(current)
+    source = inspect.getsource(Recovery.on_recovery_completed)
     if not (0 <= source.find("consumer.resume_partitions(") < source.find("consumer.perform_seek()")):
         return False
 
@@ -86,8 +89,8 @@ def fix_faust_recovery_seek_order() -> bool:
         self.app.on_rebalance_end()
         self.log.info("Worker ready")
 
-    on_recovery_completed._slamon_fixed = True  # type: ignore[attr-defined]
-    Recovery.on_recovery_completed = on_recovery_completed
+    _patched["on_recovery_completed"] = on_recovery_completed
+    Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]  # the patch
     return True
 
 
@@ -103,18 +106,18 @@ def shorten_fetch_wait(milliseconds: int = DEV_BROKER_FETCH_WAIT_MS) -> None:
     """
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-    create = AIOKafkaConsumerThread._create_worker_consumer
-    if getattr(create, "_slamon_fetch_wait", None) is not None:
-        create._slamon_fetch_wait = milliseconds
+    first_time = "fetch_wait_ms" not in _patched
+    _patched["fetch_wait_ms"] = milliseconds
+    if not first_time:
         return
+    create = AIOKafkaConsumerThread._create_worker_consumer
 
     def _create_worker_consumer(self: Any, transport: Any) -> Any:
         consumer = create(self, transport)
-        consumer._fetch_max_wait_ms = _create_worker_consumer._slamon_fetch_wait  # type: ignore[attr-defined]
+        consumer._fetch_max_wait_ms = _patched["fetch_wait_ms"]
         return consumer
 
-    _create_worker_consumer._slamon_fetch_wait = milliseconds  # type: ignore[attr-defined]
-    AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer
+    AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
 
 
 def lengthen_fetch_wait(consumer: Any) -> int | None:

@@ -116,7 +116,7 @@ class InputReader:
             self._results.touch(key)  # recovered state: publish its results again (idempotent)
         return processor
 
-    async def consume(self, stream: faust.StreamT) -> None:
+    async def consume(self, stream: faust.Stream[bytes]) -> None:
         """The agent. Inputs are acknowledged only once the journal batch holding them is written."""
         manual = stream.noack()
         async for event in manual.events():

@@ -286,8 +286,9 @@ class PartitionProcessor:
         if current is not None and instant <= current:
             return False
         self.clocks[source] = instant
-        if all(clock is not None for clock in self.clocks.values()):
-            self.engine.advance_to(min(self.clocks.values()))  # type: ignore[type-var]
+        known = [clock for clock in self.clocks.values() if clock is not None]
+        if len(known) == len(self.clocks):
+            self.engine.advance_to(min(known))
         return True
 
     def _misrouted(self, event: Event) -> str | None:
