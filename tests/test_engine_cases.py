@@ -5,7 +5,7 @@ compared exactly: ``pct(eligible, down)`` is the float of the exact Fraction
 ``100 * (eligible - down) / eligible`` over integer microseconds (``H``, ``M``, ``S``, ``US`` from
 ``tests.builders``), never a rounded literal.
 
-Most uptime cases run twice (the ``drive`` fixture): once as a plain file, and once with clock
+Most cases run twice (the ``drive`` fixture): once as a plain file, and once with clock
 events every 10 minutes interleaved, so the engine folds settled history into its running totals
 many times on the way; both must give the same figures.
 """
@@ -21,6 +21,7 @@ import pytest
 
 from monitor.engine import Engine, Outcome
 from monitor.engine.results import ClauseResult
+from monitor.events import decode_event
 from monitor.replay import ReplayError
 from monitor.timeutil import to_us
 from tests.builders import (
@@ -79,6 +80,14 @@ def test_october_in_berlin_has_745_hours(drive: Drive) -> None:
     assert (october["met"], october["final"], october["credit_percent"]) == (False, True, 10.0)
     assert rows.contract("2026-10")["credit_amount"] == "1200.00"
     assert rows.contract("2026-10")["currency"] == "EUR"
+    # One 4 h outage on 5 Oct: 100 * (745 - 4) / 745 = 99.463087...%, final by 2 Nov.
+    rows = drive(
+        contract(),
+        outage("2026-10-05T10:00:00+02:00", "2026-10-05T14:00:00+02:00"),
+        "2026-11-02T00:00:00+01:00",
+    )
+    assert rows.clause("api-uptime", "2026-10")["attained_percent"] == pct(745 * H, 4 * H)
+    assert rows.clause("api-uptime", "2026-10")["final"] is True
 
 
 def test_march_in_berlin_has_743_hours(drive: Drive) -> None:
@@ -97,6 +106,9 @@ def test_march_in_berlin_has_743_hours(drive: Drive) -> None:
     assert march["attained_percent"] == pct(743 * H, 3 * H)
     assert (march["met"], march["final"], march["credit_percent"]) == (True, True, 0.0)
     assert rows.contract("2026-03")["credit_amount"] == "0.00"
+    # One 2 h outage on 10 Mar: 100 * (743 - 2) / 743 = 99.730820...%
+    rows = drive(contract(), outage("2026-03-10T00:00:00Z", "2026-03-10T02:00:00Z"), "2026-04-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-03")["attained_percent"] == pct(743 * H, 2 * H)
 
 
 def test_new_york_dst_months_and_outages_over_both_jumps(drive: Drive) -> None:
@@ -125,6 +137,15 @@ def test_new_york_dst_months_and_outages_over_both_jumps(drive: Drive) -> None:
     # December has started (1 Dec 05:00Z < clock 06:00Z): 1 h of it, no downtime -> 100
     assert rows.clause("api-uptime", "2026-12")["attained_percent"] == 100.0
     assert rows.clause("api-uptime", "2026-12")["final"] is False
+    # The same March outage and 10 Nov 00:00-03:00 EST (3 h) instead: November 100 * (721 - 3) / 721;
+    # October has no outage -> 100.
+    lines = [
+        *outage("2026-03-08T01:30:00-05:00", "2026-03-08T03:30:00-04:00"),
+        *outage("2026-11-10T00:00:00-05:00", "2026-11-10T03:00:00-05:00"),
+    ]
+    rows = drive(ny, lines, "2026-12-02T00:00:00-05:00")
+    assert rows.clause("api-uptime", "2026-11")["attained_percent"] == pct(721 * H, 3 * H)
+    assert rows.clause("api-uptime", "2026-10")["attained_percent"] == 100.0
 
 
 @pytest.mark.parametrize(
@@ -211,6 +232,14 @@ def test_weekly_window_on_the_spring_forward_night(drive: Drive) -> None:
     # attained = 100 * (43980 - 30) / 43980 = 99.931787...%
     rows = drive(contract(maintenance=SUNDAY_2H), lines, "2026-04-01T00:00:00Z")
     assert rows.clause("api-uptime", "2026-03")["attained_percent"] == pct(733 * H, 30 * M)
+    # Down 29 Mar 01:00Z-04:00Z: 01:00Z-03:00Z is that night's window, 03:00Z-04:00Z counts ->
+    # 100 * (733 - 1) / 733.
+    rows = drive(
+        contract(maintenance=SUNDAY_2H),
+        outage("2026-03-29T01:00:00Z", "2026-03-29T04:00:00Z"),
+        "2026-04-02T00:00:00Z",
+    )
+    assert rows.clause("api-uptime", "2026-03")["attained_percent"] == pct(733 * H, 1 * H)
 
 
 def test_weekly_window_on_the_fall_back_night(drive: Drive) -> None:
@@ -230,6 +259,13 @@ def test_weekly_window_on_the_fall_back_night(drive: Drive) -> None:
     # attained = 100 * (44220 - 75) / 44220 = 99.830393...%
     rows = drive(contract(maintenance=SUNDAY_2H), lines, "2026-11-01T00:00:00Z")
     assert rows.clause("api-uptime", "2026-10")["attained_percent"] == pct(737 * H, 75 * M)
+    # Down 25 Oct 01:00Z-03:00Z: 01:00-02:00Z is in the window, 02:00-03:00Z counts -> 1 h.
+    rows = drive(
+        contract(maintenance=SUNDAY_2H),
+        outage("2026-10-25T01:00:00Z", "2026-10-25T03:00:00Z"),
+        "2026-11-02T00:00:00Z",
+    )
+    assert rows.clause("api-uptime", "2026-10")["attained_percent"] == pct(737 * H, 1 * H)
 
 
 def test_rrule_occurrences_count_from_local_midnight_of_effective_from(drive: Drive) -> None:
@@ -307,6 +343,11 @@ def test_an_outage_across_month_boundaries_is_split_in_the_contract_zone(drive: 
     assert (july["attained_percent"], july["credit_percent"]) == (0.0, 25.0)
     assert rows.contract("2026-07")["credit_amount"] == "3000.00"
     assert rows.clause("api-uptime", "2026-08")["attained_percent"] == pct(744 * H, 1 * H)
+    # 30 Sep 23:00 CEST (21:00Z) to 1 Oct 02:00 CEST (00:00Z): 1 h of September's 720 h, 2 h of
+    # October's 745 h.
+    rows = drive(contract(), outage("2026-09-30T21:00:00Z", "2026-10-01T00:00:00Z"), "2026-11-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(720 * H, 1 * H)
+    assert rows.clause("api-uptime", "2026-10")["attained_percent"] == pct(745 * H, 2 * H)
 
 
 @pytest.mark.parametrize(
@@ -327,6 +368,24 @@ def test_min_outage_judges_the_whole_span_across_a_month_boundary(
     # April 720 h, May 744 h
     assert rows.clause("api-uptime", "2026-04")["attained_percent"] == pct(720 * H, april_down)
     assert rows.clause("api-uptime", "2026-05")["attained_percent"] == pct(744 * H, may_down)
+
+
+@pytest.mark.parametrize(
+    ("up_at", "september_down", "october_down"),
+    [
+        # down 30 Sep 23:50 CEST; min_outage 30m; September (720 h) ends at 1 Oct 00:00 CEST.
+        ("2026-10-01T00:10:00+02:00", 0, 0),  # 20 min: ignored in both months
+        ("2026-10-01T00:40:00+02:00", 10 * M, 40 * M),  # 50 min: 10 in September, 40 in October (745 h)
+    ],
+)
+def test_min_outage_judges_the_whole_span_across_the_september_boundary(
+    drive: Drive, up_at: str, september_down: int, october_down: int
+) -> None:
+    rows = drive(
+        contract(uptime(min_outage="30m")), outage("2026-09-30T23:50:00+02:00", up_at), "2026-11-02T00:00:00Z"
+    )
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(720 * H, september_down)
+    assert rows.clause("api-uptime", "2026-10")["attained_percent"] == pct(745 * H, october_down)
 
 
 @pytest.mark.parametrize(("up_at", "april_down", "may_down"), [("00:10", 0, 0), ("00:40", 10, 40)])
@@ -433,6 +492,22 @@ def test_a_ticket_belongs_to_the_month_of_its_opening_in_the_contract_zone(drive
     assert all(rows.clause("support", p, c)["final"] for p in ("2026-04", "2026-05") for c in ("ny", "tokyo"))
 
 
+def test_a_ticket_opened_late_on_the_last_day_belongs_to_that_month_in_the_contract_zone(
+    drive: Drive,
+) -> None:
+    # Opened 31 Oct 23:30 Berlin (CET, 22:30Z), never answered -> missed: October 0/1 = 0%;
+    # November counts no ticket -> 100%.
+    rows = drive(
+        contract(SUPPORT), [ticket("T1", "opened", "2026-10-31T23:30:00+01:00")], "2026-12-01T00:00:00Z"
+    )
+    assert rows.clause("support", "2026-10")["attained_percent"] == 0.0
+    assert rows.clause("support", "2026-11")["attained_percent"] == 100.0
+    # America/Los_Angeles: 1 Nov 06:30Z is 31 Oct 23:30 PDT, still October there -> 0%.
+    la = contract(SUPPORT, timezone="America/Los_Angeles")
+    rows = drive(la, [ticket("T1", "opened", "2026-11-01T06:30:00Z")], "2026-12-01T00:00:00Z")
+    assert rows.clause("support", "2026-10")["attained_percent"] == 0.0
+
+
 def test_a_response_exactly_at_the_deadline_is_on_time_and_one_microsecond_later_is_missed(
     drive: Drive,
 ) -> None:
@@ -455,6 +530,16 @@ def test_a_response_exactly_at_the_deadline_is_on_time_and_one_microsecond_later
     assert rows.contract("2026-06")["credit_amount"] == "600.00"
     before = run(acme, lines, "2026-07-01T02:59:59.999999Z")
     assert before.clause("support", "2026-06")["final"] is False
+    # within 24h: opened 5 Oct 10:00Z, deadline 6 Oct 10:00Z. T1 answered at the deadline -> on
+    # time; T2 answered 1 us later -> missed. 1 of 2 on time = 50%.
+    lines = [
+        ticket("T1", "opened", "2026-10-05T10:00:00Z"),
+        ticket("T2", "opened", "2026-10-05T10:00:00Z"),
+        ticket("T1", "responded", "2026-10-06T10:00:00Z"),
+        ticket("T2", "responded", "2026-10-06T10:00:00.000001Z"),
+    ]
+    rows = drive(contract(SUPPORT), lines, "2026-12-01T00:00:00Z")
+    assert rows.clause("support", "2026-10")["attained_percent"] == 50.0
 
 
 def test_within_is_elapsed_time_across_the_dst_jump() -> None:
@@ -562,6 +647,19 @@ def test_a_first_period_starting_mid_month_and_a_last_one_cut_by_effective_to(dr
     # Tickets: March none counted (X is before the start) -> 100; May: Y missed -> 0/1 = 0%
     assert rows.clause("support", "2026-03")["attained_percent"] == 100.0
     assert rows.clause("support", "2026-05")["attained_percent"] == 0.0
+    # effective 15 Mar to 10 May: March 407 h as above; May 1 May to 10 May = 9 * 24 = 216 h.
+    # 1 h outages on 20 Mar and 5 May count; the one on 20 May is after the end.
+    lines = [
+        *outage("2026-03-20T10:00:00Z", "2026-03-20T11:00:00Z"),
+        *outage("2026-05-05T10:00:00Z", "2026-05-05T11:00:00Z"),
+        *outage("2026-05-20T10:00:00Z", "2026-05-20T11:00:00Z"),
+    ]
+    rows = drive(
+        contract(effective_from="2026-03-15", effective_to="2026-05-10"), lines, "2026-06-02T00:00:00Z"
+    )
+    assert rows.clause("api-uptime", "2026-03")["attained_percent"] == pct(407 * H, 1 * H)
+    assert rows.clause("api-uptime", "2026-05")["attained_percent"] == pct(216 * H, 1 * H)
+    assert rows.periods("api-uptime") == ["2026-03", "2026-04", "2026-05"]  # no February, no June
 
 
 def test_the_last_period_cut_by_effective_to_becomes_final_at_its_own_end() -> None:
@@ -611,6 +709,36 @@ def test_tier_selection(drive: Drive, up_at: str | None, down: int, credit: floa
     assert september["met"] is (credit == 0.0)
     assert september["credit_percent"] == credit
     assert rows.contract("2026-09")["credit_amount"] == amount
+
+
+TIERS_99_9 = [
+    {"below_percent": 99.9, "credit_percent": 5},
+    {"below_percent": 99.0, "credit_percent": 15},
+    {"below_percent": 95.0, "credit_percent": 30},
+]
+
+
+@pytest.mark.parametrize(
+    ("down_minutes", "credit"),
+    [
+        # September 2026 Berlin: 720 h = 43200 min; target 99.9.
+        (0, 0.0),  # 100% -> no tier
+        (43.2, 0.0),  # 99.9% exactly: not below 99.9 -> no credit, met
+        (60, 5.0),  # 99.861% < 99.9 -> 5
+        (432, 5.0),  # 99.0% exactly: below 99.9, not below 99.0 -> 5
+        (500, 15.0),  # 98.84% < 99.0 -> 15 (the largest missed tier)
+        (2160, 15.0),  # 95.0% exactly -> below 99.0, not below 95.0 -> 15
+        (3000, 30.0),  # 93.06% -> 30
+    ],
+)
+def test_tier_selection_at_a_99_9_target(drive: Drive, down_minutes: float, credit: float) -> None:
+    start = moment("2026-09-10T00:00:00+00:00")
+    end = start + timedelta(minutes=down_minutes)
+    lines = outage(start.isoformat(), end.isoformat()) if down_minutes else []
+    acme = contract(uptime(target=99.9, credits=TIERS_99_9))
+    rows = drive(acme, [*lines, status("2026-10-03T00:00:00Z", "up")], "2026-10-03T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["credit_percent"] == credit
+    assert rows.clause("api-uptime", "2026-09")["met"] is (down_minutes <= 43.2)
 
 
 def test_tiers_pick_the_largest_credit_not_the_tightest_bound() -> None:
@@ -690,6 +818,23 @@ def test_consecutive_breaches_count_credit_remedy_and_reset(drive: Drive) -> Non
     assert rows.contract("2026-06")["final"] is False
 
 
+def test_consecutive_breaches_without_tiers_earn_only_the_consecutive_credit(drive: Drive) -> None:
+    # 99.5%, 2 in a row -> +10% and contract_review, no tiers. 5 h down breaches any month (99.5%
+    # of 744 h allows 3.72 h). Breach Jan, Feb -> count 1, 2 (credit 10, remedy); Mar met -> 0;
+    # Apr breach -> 1 (no credit: no tiers, below the consecutive bound).
+    sample = uptime(consecutive={"periods": 2, "credit_percent": 10, "remedy": "contract_review"})
+    lines = []
+    for month in ("01", "02", "04"):
+        lines += outage(f"2026-{month}-10T00:00:00Z", f"2026-{month}-10T05:00:00Z")
+    rows = drive(contract(sample, monthly_fee="1000.00"), lines, "2026-05-02T00:00:00Z")
+    got = [
+        (r["consecutive_breaches"], r["credit_percent"], r["remedies"])
+        for r in (rows.clause("api-uptime", p) for p in ("2026-01", "2026-02", "2026-03", "2026-04"))
+    ]
+    assert got == [(1, 0.0, []), (2, 10.0, ["contract_review"]), (0, 0.0, []), (1, 0.0, [])]
+    assert rows.contract("2026-02")["credit_amount"] == "100.00"  # 1000.00 EUR * 10%
+
+
 @pytest.mark.parametrize(
     ("clauses", "cap", "clause_credit", "percent", "amount"),
     [
@@ -721,6 +866,22 @@ def test_the_cap_limits_the_sum_over_clauses(
     assert rows.contract("2026-09")["credit_amount"] == amount
 
 
+def test_the_cap_limits_two_clause_credits_of_25_percent_to_30() -> None:
+    # Two clauses at 25% each = 50%, capped at 30% -> 30% of 1000.00 = 300.00.
+    clauses = [
+        uptime(f"up-{s}", s, target=99.9, credits=[{"below_percent": 99.9, "credit_percent": 25}])
+        for s in ("api", "web")
+    ]
+    lines = [status("2026-09-10T00:00:00Z", "down", s) for s in ("api", "web")]
+    lines += [status("2026-09-10T05:00:00Z", "up", s) for s in ("api", "web")]
+    rows = run(
+        contract(*clauses, credit_cap_percent=30, monthly_fee="1000.00"), lines, "2026-10-02T00:00:00Z"
+    )
+    assert rows.clause("up-api", "2026-09")["credit_percent"] == 25.0
+    assert rows.contract("2026-09")["credit_percent"] == 30.0
+    assert rows.contract("2026-09")["credit_amount"] == "300.00"
+
+
 def test_the_cap_also_limits_consecutive_credits() -> None:
     # One clause: tier 20% + consecutive 45% (periods 1: every breached month) = 65% for the
     # clause; the contract is capped at 50% -> 50% of 999.99 EUR = 499.995 -> half up 500.00.
@@ -744,10 +905,12 @@ def test_the_cap_also_limits_consecutive_credits() -> None:
         ("JPY", "1234567", "0", "0"),
         ("USD", "10.10", "5", "0.51"),  # 0.505 -> half up 0.51 (half-even 0.50)
         ("GBP", "1234.50", "1", "12.35"),  # 12.345 -> 12.35 (half-even 12.34)
+        ("EUR", "1234.50", "7.5", "92.59"),  # 92.5875 -> 92.59
         ("EUR", "0.10", "5", "0.01"),  # 0.005 -> 0.01
         ("EUR", "12000.00", "10", "1200.00"),
         ("EUR", "1000", "0", "0.00"),
         ("BHD", "1.001", "50", "0.501"),  # 0.5005 -> half up 0.501 (three decimals)
+        ("BHD", "100.005", "10", "10.001"),  # 10.0005 -> 10.001
         ("KWD", "12.345", "10", "1.235"),  # 1.2345 -> 1.235 (half-even 1.234)
         ("KWD", "2469.13", "7.5", "185.185"),  # 185.18475 -> 185.185
         ("BHD", "100", "0", "0.000"),
@@ -827,6 +990,40 @@ def test_announced_maintenance(drive: Drive, settings: dict, eligible: int, down
     assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(eligible, down)
 
 
+def test_announced_maintenance_needs_its_notice(drive: Drive) -> None:
+    # 48h notice. Maintenance 10:00-12:00 announced 3 days ahead counts; one announced 1 h
+    # ahead does not. Down 10:00-12:00 on both days: only the second day's 2 h count.
+    # September: eligible 720 - 2 = 718 h, downtime 2 h.
+    lines = [
+        maintenance("2026-09-10T10:00:00Z", "2026-09-10T12:00:00Z", "2026-09-07T10:00:00Z"),
+        maintenance("2026-09-11T10:00:00Z", "2026-09-11T12:00:00Z", "2026-09-11T09:00:00Z"),
+        *outage("2026-09-10T10:00:00Z", "2026-09-10T12:00:00Z"),
+        *outage("2026-09-11T10:00:00Z", "2026-09-11T12:00:00Z"),
+    ]
+    rows = drive(
+        contract(maintenance={"announced_min_notice": "48h"}), in_time_order(lines), "2026-10-02T00:00:00Z"
+    )
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(718 * H, 2 * H)
+    # without announced_min_notice, announced maintenance is not excluded: 4 h of 720 h
+    lines = [
+        maintenance("2026-09-10T10:00:00Z", "2026-09-10T12:00:00Z", "2026-09-07T10:00:00Z"),
+        *outage("2026-09-10T10:00:00Z", "2026-09-10T14:00:00Z"),
+    ]
+    rows = drive(contract(), lines, "2026-10-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(720 * H, 4 * H)
+
+
+def test_exclude_maintenance_false_ignores_a_one_off_window_over_the_outage(drive: Drive) -> None:
+    # The window 00:00-06:00Z covers the outage 01:00-03:00Z, but the clause excludes nothing:
+    # 2 h of 720 h count.
+    acme = contract(
+        uptime(exclude_maintenance=False),
+        maintenance={"windows": [{"start": "2026-09-10T00:00:00Z", "end": "2026-09-10T06:00:00Z"}]},
+    )
+    rows = drive(acme, outage("2026-09-10T01:00:00Z", "2026-09-10T03:00:00Z"), "2026-10-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(720 * H, 2 * H)
+
+
 def test_announced_maintenance_across_a_month_boundary(drive: Drive) -> None:
     # Maintenance 30 Sep 21:00Z-23:00Z (23:00-01:00 CEST), announced 10 days ahead, notice 48h.
     # September ends 30 Sep 22:00Z. Down 20:00Z -> 1 Oct 00:00Z (4 h).
@@ -883,6 +1080,21 @@ def test_lateness_is_judged_against_watermark_minus_allowed_lateness() -> None:
         if isinstance(r, ClauseResult)
     }
     assert results["2026-09"].attained == Fraction(100 * (718 * 60 - 30), 718 * 60)
+
+
+def test_replay_judges_lateness_against_the_watermark_and_computes_the_open_month() -> None:
+    # watermark 12:00, lateness 1h: an event at 10:59 is late (not applied), at 11:00 applied.
+    lines = [
+        status("2026-09-10T12:00:00Z", "up"),
+        status("2026-09-10T10:59:00Z", "down"),
+        status("2026-09-10T11:00:00Z", "down"),
+        status("2026-09-10T11:30:00Z", "up"),
+    ]
+    rows = run(contract(), lines)
+    assert rows.outcomes() == {"applied": 3, "late": 1}
+    # only 11:00-11:30 counts, over the part of September before the clock: 1 Sep 00:00 CEST
+    # (31 Aug 22:00Z) to 10 Sep 12:00Z = 9 days 14 h = 230 h -> 100 * (230 h - 30 min) / 230 h
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(230 * H, 30 * M)
 
 
 def test_replay_reports_late_events_and_honours_a_custom_lateness() -> None:
@@ -1086,3 +1298,12 @@ def test_every_period_from_effective_from_has_a_record_without_any_event() -> No
         rows.clause(c, p)["attained_percent"] for c in ("api-uptime", "support") for p in rows.periods()
     } == {100.0}
     assert rows.contract("2026-02")["credit_amount"] == "0.00"
+
+
+def test_the_builders_make_valid_events() -> None:
+    for line in (
+        status("2026-10-05T00:00:00Z", "up"),
+        ticket("T", "opened", "2026-10-05T00:00:00Z"),
+        maintenance("2026-10-05T00:00:00Z", "2026-10-05T01:00:00Z", "2026-10-01T00:00:00Z"),
+    ):
+        decode_event(line)
