@@ -7,9 +7,8 @@ epoch) appended to an input partition; being in the log, it is read after everyt
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
 
 import faust
 from faust.types import TP
@@ -23,12 +22,15 @@ IDLE_CHECKS_MAX_SECONDS = 5.0  # the idle rule looks at least this often ...
 IDLE_CHECKS_MIN_SECONDS = 0.2  # ... and at most this often (else four times per idle timeout)
 
 
-def clock_header(headers: Any) -> int | None:
+Headers = Mapping[str, bytes] | Sequence[tuple[str, bytes]]
+
+
+def clock_header(headers: Headers | None) -> int | None:
     """The clock a message's headers carry (microseconds), or None for an ordinary message.
     faust hands headers over as a mapping or as a list of (name, value) pairs."""
     if not headers:
         return None
-    items: Iterable[tuple[str, bytes]] = headers.items() if hasattr(headers, "items") else headers
+    items: Iterable[tuple[str, bytes]] = headers.items() if isinstance(headers, Mapping) else headers
     for name, value in items:
         if name == CLOCK_HEADER:
             return int(value)

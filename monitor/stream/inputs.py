@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import faust
@@ -57,7 +57,7 @@ class InputReader:
         self,
         settings: Settings,
         contracts: Sequence[Contract],
-        state: Any,
+        state: MutableMapping[str, Any],
         streams: Mapping[str, Stream],
         processors: dict[PartitionKey, PartitionProcessor],
         positions: Positions,
