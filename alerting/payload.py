@@ -15,7 +15,7 @@ from monitor.contract import Contract
 from monitor.engine.calendar import ContractCalendar
 from monitor.terms import terms_for_period
 from monitor.timeutil import from_us
-from monitor.wording import clause_words, percent_words, period_label, remedy_words
+from monitor.wording import clause_words, money_words, percent_words, period_label, remedy_words
 
 SCHEMA_PATH = Path(__file__).with_name("notice.schema.json")
 
@@ -84,7 +84,7 @@ def _summary(notice: dict[str, Any], contract: Contract) -> str:
     if notice["type"] == "sla.period_closed":
         verdict = "met" if facts["met"] else "missed"
         share = percent_words(facts["credit_percent"])
-        credit = f"credit owed {facts['credit_amount']} {facts['currency']} ({share})"
+        credit = f"credit owed {money_words(facts['credit_amount'], facts['currency'])} ({share})"
         return f"{head}: {_two(facts['attained_percent'])} against {target}, {verdict}; {credit}."
     attained = facts.get("attained_percent_so_far", facts.get("attained_percent"))
     return f"{head}: {_two(attained)} so far against {target}."

@@ -38,6 +38,7 @@ from monitor.broker import DevBroker, free_port, port_is_free
 from monitor.demo_stream import sample_events
 from monitor.produce import route
 from monitor.settings import Settings
+from monitor.wording import money_words, percent_words
 
 SECRET_ENV = "SLAMON_DEMO_WEBHOOK_SECRET"
 CLOSING_PERIOD = "2026-10"  # the sample stream's last month: its close carries the credit
@@ -263,7 +264,8 @@ class Demo:
         for record in records:
             if record["record"] == "contract" and record["credit_percent"]:
                 state = "final" if record["final"] else "provisional"
-                credit = f"{record['credit_percent']}% = {record['credit_amount']} {record['currency']}"
+                amount = money_words(record["credit_amount"], record["currency"])
+                credit = f"{percent_words(record['credit_percent'])} = {amount}"
                 out(f"  {record['contract']} {record['period']} ({state}): credit {credit}")
         received = self.receiver.seen if self.receiver is not None else {}
         out(f"  {len(received)} notices received by the webhook receiver, each signature checked")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from iso4217 import Currency
+
 from monitor.contract import Clause, Contract, ResponseTimeClause, UptimeClause
 
 REMEDY_WORDS = {
@@ -28,6 +30,18 @@ def duration_words(span: timedelta) -> str:
 def percent_words(value: Decimal | float) -> str:
     text = format(Decimal(str(value)).normalize(), "f")
     return f"{text}%"
+
+
+def money_words(amount: Decimal | str, currency: str) -> str:
+    """An amount as people read it: thousands separated, as many decimals as the currency's
+    minor unit (``12,000.00 EUR``, ``8,500.00 USD``, ``1,234,567 JPY``), more only if the
+    amount has them (a fee is never shown rounded)."""
+    value = Decimal(amount)
+    places = Currency[currency].exponent or 0
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        places = -exponent
+    return f"{value:,.{places}f} {currency}"
 
 
 def period_label(period: str) -> str:

@@ -34,6 +34,8 @@ FINAL_GENERATED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=ZONE)
 PROVISIONAL_GENERATED_AT = datetime(2026, 10, 28, 18, 31, 7, tzinfo=ZONE)
 MONTHLY_FEE = Decimal("12000.00")
 CREDIT_AMOUNT = "2400.00"  # 20% (capped from 30%) of 12000.00
+# how people read them: thousands separated, the currency's two decimals
+FEE_WORDS, CREDIT_WORDS = "12,000.00 EUR", "2,400.00 EUR"
 
 UPTIME_TEXT = (
     "The Provider shall maintain a system uptime of at least 99.5% each month, excluding scheduled "

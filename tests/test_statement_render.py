@@ -20,7 +20,7 @@ import pytest
 from monitor.statements.chart import MAX_TICKS, scale_for
 from monitor.statements.model import Statement
 from monitor.statements.render import FORMATS, NO_DETAILS, local_time, render
-from tests.statement_samples import CONTRACT_REVIEW, CREDIT_AMOUNT, sample_statement
+from tests.statement_samples import CONTRACT_REVIEW, CREDIT_AMOUNT, CREDIT_WORDS, FEE_WORDS, sample_statement
 
 HUMAN = ("md", "html")
 CHROMIUM_TIMEOUT = 60
@@ -42,7 +42,8 @@ def section(rows: list[dict[str, str]], name: str) -> list[dict[str, str]]:
 def test_text_formats_hold_the_key_facts(fmt: str, final: bool) -> None:
     statement = sample_statement(final=final)
     text = render(statement, fmt)
-    for fact in ("Acme Corp", "CloudCo Ltd", "acme-hosting", "October 2026", CREDIT_AMOUNT, CONTRACT_REVIEW):
+    amount = CREDIT_AMOUNT if fmt == "csv" else CREDIT_WORDS  # CSV keeps the exact decimal
+    for fact in ("Acme Corp", "CloudCo Ltd", "acme-hosting", "October 2026", amount, CONTRACT_REVIEW):
         assert fact in text, fact
     assert ("FINAL" if final else "PROVISIONAL") in text
     assert final is ("PROVISIONAL" not in text)
@@ -74,7 +75,7 @@ def test_human_formats_show_the_month_and_every_line(fmt: str) -> None:
     assert cell.format("none") in text  # the ticket never answered
     assert "Tickets counted: 34; on time: 30; missed: 4." in text
     assert cell.format("2026-09") in text and cell.format("provisional") in text
-    for words in ("30%", "20% of the monthly fee", "12000.00 EUR", f"{CREDIT_AMOUNT} EUR"):
+    for words in ("30%", "20% of the monthly fee", FEE_WORDS, CREDIT_WORDS):
         assert words in text
 
 
@@ -158,7 +159,8 @@ def test_csv_quotes_commas_quotes_and_formulas() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_amounts_are_printed_exactly(fmt: str) -> None:
     statement = replace(sample_statement(), credit_amount=Decimal("1234567890123.10"))
-    assert "1234567890123.10" in render(statement, fmt)
+    exact = "1234567890123.10" if fmt in ("csv", "json") else "1,234,567,890,123.10"
+    assert exact in render(statement, fmt)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -337,3 +339,24 @@ def test_sample_statement_is_consistent() -> None:
     assert response.tickets_counted is not None and response.tickets_on_time is not None
     assert response.tickets_counted - response.tickets_on_time == len(response.missed_tickets)
     assert statement.credit_amount == statement.monthly_fee * statement.credit_percent / 100
+
+
+@pytest.mark.parametrize("fmt", HUMAN)
+@pytest.mark.parametrize(
+    ("currency", "fee", "amount", "shown_fee", "shown_amount"),
+    [
+        ("USD", "8500", "1275.00", "8,500.00 USD", "1,275.00 USD"),  # a fee written without cents
+        ("JPY", "1234567", "185185", "1,234,567 JPY", "185,185 JPY"),  # no minor unit
+        ("BHD", "1000.5", "100.05", "1,000.500 BHD", "100.050 BHD"),  # three decimals
+    ],
+)
+def test_amounts_read_alike_everywhere_in_a_statement(
+    fmt: str, currency: str, fee: str, amount: str, shown_fee: str, shown_amount: str
+) -> None:
+    statement = replace(
+        sample_statement(), currency=currency, monthly_fee=Decimal(fee), credit_amount=Decimal(amount)
+    )
+    text = render(statement, fmt)
+    assert text.count(shown_fee) >= 2  # the parties' facts and the credit table
+    assert text.count(shown_amount) >= 2  # the summary and the credit table
+    assert f"{fee} {currency}" not in text and f"{amount} {currency}" not in text

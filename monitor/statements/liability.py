@@ -18,7 +18,7 @@ from monitor.engine.liability import (
     totals_by_currency,
 )
 from monitor.timeutil import from_us
-from monitor.wording import remedy_words
+from monitor.wording import money_words, remedy_words
 
 
 def records_as_of(
@@ -90,7 +90,8 @@ def _claims_lines(entries: list[ContractLiability]) -> list[str]:
     lines = ["", "credits the customer can still claim (last day to claim):"]
     for claim in sorted(claimable, key=lambda c: (c.last_day or date.max, c.contract, c.period)):
         until = claim.last_day.isoformat() if claim.last_day is not None else "no deadline"
-        lines.append(f"  {claim.contract} {claim.period}: {claim.amount} {claim.currency}, until {until}")
+        amount = money_words(claim.amount, claim.currency)
+        lines.append(f"  {claim.contract} {claim.period}: {amount}, until {until}")
     return lines
 
 
@@ -112,7 +113,7 @@ def liability_text(entries: list[ContractLiability]) -> str:
     for e in entries:
         remedies = ", ".join(e.remedies + [f"{r} (projected)" for r in e.projected_remedies]) or "-"
         amounts = (e.owed, e.claimed, e.claimable, e.expired, e.projected)
-        rows.append((e.contract, e.currency, *map(str, amounts), remedies))
+        rows.append((e.contract, e.currency, *(money_words(a, e.currency) for a in amounts), remedies))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
@@ -121,8 +122,12 @@ def liability_text(entries: list[ContractLiability]) -> str:
     lines.append("totals per currency:")
     claim_totals = claim_totals_by_currency(entries)
     for currency, (owed, projected) in totals_by_currency(entries).items():
-        split = ", ".join(f"{state.value} {amount}" for state, amount in claim_totals[currency].items())
-        lines.append(f"  {currency}: owed {owed} ({split}), projected {projected}")
+        split = ", ".join(
+            f"{state.value} {money_words(amount, currency)}"
+            for state, amount in claim_totals[currency].items()
+        )
+        owed_words, projected_words = money_words(owed, currency), money_words(projected, currency)
+        lines.append(f"  {currency}: owed {owed_words} ({split}), projected {projected_words}")
     lines += _claims_lines(entries)
     serious = [e for e in entries if e.remedies or e.projected_remedies]
     if serious:

@@ -3,8 +3,9 @@
 Formats (``FORMATS``): ``md`` (GitHub-flavoured Markdown), ``html`` (one self-contained printable
 page with an inline SVG chart of daily availability per uptime clause), ``csv`` and ``json``.
 
-Human formats (md, html) show times in the contract's zone with their UTC offset, percents attained
-and targets with 3 decimals, and amounts exactly as stored (``str(Decimal)``, never through float).
+Human formats (md, html, pdf) show times in the contract's zone with their UTC offset, percents
+attained and targets with 3 decimals, and amounts with thousands separators and the currency's minor
+unit (``12,000.00 EUR``, ``1,234,567 JPY``), from the exact Decimal, never through float.
 
 JSON: the whole ``Statement``, field by field in the model's order, preceded by ``status`` (FINAL or
 PROVISIONAL) and ``status_note``; each clause also carries ``details_note`` (null unless the ledger
@@ -58,7 +59,7 @@ from markupsafe import Markup
 
 from monitor.statements.chart import daily_chart
 from monitor.statements.model import ClauseStatement, OutageLine, Statement
-from monitor.wording import percent_words
+from monitor.wording import money_words, percent_words
 
 FORMATS = ("md", "html", "csv", "json")
 
@@ -128,7 +129,8 @@ def minutes_text(minutes: Decimal) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return f"{amount} {currency}"
+    """``12,000.00 EUR``: the same form in every human format (see ``money_words``)."""
+    return money_words(amount, currency)
 
 
 def outage_end(outage: OutageLine) -> str:
