@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.contract import Contract
 from monitor.engine.calendar import ContractCalendar
-from monitor.engine.intervals import Interval, clip, covered, merge
+from monitor.engine.daily import daily_attainment
+from monitor.engine.intervals import Interval, merge
 from monitor.statements.adjustments import month_money, terms_words
 from monitor.statements.model import (
     ClauseStatement,
@@ -22,7 +23,7 @@ from monitor.statements.model import (
     Statement,
 )
 from monitor.terms import terms_for_period
-from monitor.timeutil import from_us, to_us
+from monitor.timeutil import from_us
 from monitor.wording import clause_words, period_label, remedy_words
 
 MINUTE_US = Decimal(60_000_000)
@@ -144,7 +145,7 @@ def _uptime_lines(data: dict[str, Any], zone: ZoneInfo, bounds: Interval) -> dic
     spans = [(s, e) for s, e, _, _ in data["outages"]]
     excluded = merge((s, e) for s, e, _ in data["maintenance"])
     shown = (bounds[0], min(bounds[1], data["as_of"]))  # an open month: the days up to its clock
-    daily = daily_figures(spans, excluded, zone, shown)
+    daily = [DayFigure(d.day, float(d.attained)) for d in daily_attainment(spans, excluded, zone, shown)]
     return {"outages": outages, "maintenance": maintenance, "daily": daily}
 
 
@@ -161,29 +162,3 @@ def _ticket_lines(data: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
         for ticket_id, priority, opened, measure in data["missed"]
     ]
     return {"missed_tickets": missed, "tickets_counted": data["counted"], "tickets_on_time": data["on_time"]}
-
-
-def daily_figures(
-    spans: list[Interval], excluded: list[Interval], zone: ZoneInfo, bounds: Interval
-) -> list[DayFigure]:
-    """Each local day's availability within ``bounds``: 100 × (eligible − down) / eligible,
-    outside excluded time (100 for a day with nothing eligible)."""
-    start, end = bounds
-    down = merge(spans)
-    figures = []
-    day = _local(start, zone).date()
-    while True:
-        lo = max(_day_start(day, zone), start)
-        hi = min(_day_start(day + timedelta(days=1), zone), end)
-        if lo >= end:
-            break
-        eligible = (hi - lo) - covered(excluded, lo, hi)
-        counted = sum((b - a) - covered(excluded, a, b) for a, b in clip(down, lo, hi))
-        attained = 100.0 if eligible <= 0 else 100 * (eligible - counted) / eligible
-        figures.append(DayFigure(day, attained))
-        day += timedelta(days=1)
-    return figures
-
-
-def _day_start(day: date, zone: ZoneInfo) -> int:
-    return to_us(datetime(day.year, day.month, day.day, tzinfo=zone))

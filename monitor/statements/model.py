@@ -39,7 +39,8 @@ class MissedTicket:
 @dataclass(frozen=True)
 class DayFigure:
     day: date
-    attained_percent: float  # the day's availability (uptime clauses), 100 when nothing eligible
+    attained_percent: float  # the day's availability (uptime clauses), 100 when nothing eligible;
+    # the exact fraction of ``monitor.engine.daily`` converted once to the nearest float
 
 
 @dataclass(frozen=True)
