@@ -150,20 +150,27 @@ class Engine:
             if timeline is not None:
                 is_down = event.status == "down"  # type: ignore[union-attr]
                 timeline.add_status(at, event_id, is_down)
+                self._received(event.service, at)  # type: ignore[union-attr]
                 if is_down:
                     self.watch.down_status(event.service, at)  # type: ignore[union-attr]
         elif kind == "maintenance":
             timeline = self.timelines.get(event.service)  # type: ignore[union-attr]
             if timeline is not None:
                 timeline.add_announcement(key_time, to_us(event.end), at, event_id)  # type: ignore[union-attr]
+                self._received(event.service, at)  # type: ignore[union-attr]
                 self.watch.maintenance(event.service, watermark if watermark is not None else at)  # type: ignore[union-attr]
         else:
             for response in self._responses.get(event.contract, ()):  # type: ignore[union-attr]
+                response.received.add(at)
                 response.add(event.ticket_id, event.action, at, event_id, event.priority)  # type: ignore[union-attr]
             self.watch.ticket(event.contract, at)  # type: ignore[union-attr]
         if self._clocked_by_events and (watermark is None or at > watermark):
             self._advance(at)
         return APPLIED
+
+    def _received(self, service: str, at: int) -> None:
+        for state in self._uptime.get(service, ()):
+            state.received.add(at)
 
     def advance(self, clock: datetime) -> None:
         """Move the watermark forward to ``clock`` (never back): idle partitions, ``--as-of``."""

@@ -49,6 +49,7 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
             "outages_total": len(outages),
             "maintenance": maintenance[:MAX_LINES],
             "maintenance_total": len(maintenance),
+            "events_received": state.received.received(result.period),
         }
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
     return details
@@ -71,6 +72,7 @@ def response_details(
             "missed_total": len(lines),
             "counted": count.counted if count is not None else 0,
             "on_time": count.on_time if count is not None else 0,
+            "events_received": state.received.received(result.period),
         }
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
     return details

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from monitor.contract import Contract, ResponseTimeClause
 from monitor.engine.calendar import ContractCalendar, PeriodKey
+from monitor.engine.tally import EventTally
 from monitor.timeutil import span_us
 
 TICKET_ID_REUSE_AFTER_US = 62 * 86400 * 1_000_000  # two months: a ticket id may then be reused
@@ -46,6 +47,7 @@ class ResponseClauseState:
     missed: dict[PeriodKey, list[MissedLine]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.received = EventTally(self.calendar)  # ticket events of the contract, any action
         self.within = span_us(self.clause.within)
         priorities = self.clause.priorities
         self._priorities = frozenset(priorities) if priorities is not None else None

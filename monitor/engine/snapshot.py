@@ -44,6 +44,7 @@ def _uptime_data(state: UptimeClauseState) -> dict[str, Any]:
         "all_frozen": state._all_frozen,
         "next_freeze_at": state._next_freeze_at,
         "outages": {key: [list(line) for line in lines] for key, lines in state.outages.items()},
+        "received": dict(state.received.counts),
     }
 
 
@@ -55,6 +56,7 @@ def _restore_uptime(state: UptimeClauseState, data: dict[str, Any]) -> None:
     state._all_frozen = data["all_frozen"]
     state._next_freeze_at = data["next_freeze_at"]
     state.outages = {key: [tuple(line) for line in lines] for key, lines in data["outages"].items()}
+    state.received.counts = dict(data.get("received", {}))  # absent from snapshots before it was kept
 
 
 def _response_data(state: ResponseClauseState) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def _response_data(state: ResponseClauseState) -> dict[str, Any]:
         "counts": {key: [c.counted, c.on_time] for key, c in state.settled_counts.items()},
         "settled_ids": dict(state.settled_ids),
         "missed": {key: [list(line) for line in lines] for key, lines in state.missed.items()},
+        "received": dict(state.received.counts),
     }
 
 
@@ -74,6 +77,7 @@ def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
     state.settled_counts = {key: TicketCounts(*value) for key, value in data["counts"].items()}
     state.settled_ids = dict(data["settled_ids"])
     state.missed = {key: [tuple(line) for line in lines] for key, lines in data["missed"].items()}
+    state.received.counts = dict(data.get("received", {}))
 
 
 def export_state(engine: Engine) -> dict[str, Any]:

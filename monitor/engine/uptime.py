@@ -9,6 +9,7 @@ from monitor.contract import Contract, UptimeClause
 from monitor.engine.calendar import ContractCalendar, PeriodKey
 from monitor.engine.intervals import Interval, clip, covered, merge
 from monitor.engine.schedule import MaintenanceSchedule
+from monitor.engine.tally import EventTally
 from monitor.engine.timeline import Segment, ServiceTimeline
 from monitor.timeutil import span_us
 
@@ -70,6 +71,7 @@ class UptimeClauseState:
         self._all_frozen = False
         self._next_freeze_at = calendar.starts_at  # end of ``_first_open``, once known
         self.outages: dict[PeriodKey, list[OutageLine]] = {}  # settled spans that count, per period
+        self.received = EventTally(calendar)  # status and maintenance events of the service
 
     # excluded time -----------------------------------------------------------------
     def excluded(self, lo: int, hi: int) -> list[Interval]:

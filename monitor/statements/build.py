@@ -109,6 +109,8 @@ def _clause_statement(
     ]
     data = detail["details"] if detail is not None else None
     lines: dict[str, Any] = {"details_known": data is not None}
+    if data is not None:
+        lines["events_received"] = data.get("events_received")  # absent from older ledgers
     if data is not None and data["kind"] == "uptime":
         lines |= _uptime_lines(data, zone, bounds)
     elif data is not None:

@@ -72,6 +72,7 @@ class ClauseStatement:
     daily: list[DayFigure] = field(default_factory=list)
     history: list[HistoryLine] = field(default_factory=list)  # this clause's months up to this one
     details_known: bool = True  # False when the ledger has no outage/ticket detail for the month
+    events_received: int | None = None  # events for this clause in the month; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,8 @@ class Statement:
     terms: str = "the base terms of the contract"  # the terms in force, in words (SPEC.md section 12)
     amount_before_rules: Decimal | None = None  # when a credit rule changed the amount
     adjustments: list[str] = field(default_factory=list)  # each credit rule that changed it, in words
+
+    @property
+    def no_data_received(self) -> bool:
+        """Not a single event arrived for any clause of the contract in the month."""
+        return bool(self.clauses) and all(c.events_received == 0 for c in self.clauses)

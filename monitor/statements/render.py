@@ -8,9 +8,10 @@ attained and targets with 3 decimals, and amounts with thousands separators and 
 unit (``12,000.00 EUR``, ``1,234,567 JPY``), from the exact Decimal, never through float.
 
 JSON: the whole ``Statement``, field by field in the model's order, preceded by ``status`` (FINAL or
-PROVISIONAL) and ``status_note``; each clause also carries ``details_note`` (null unless the ledger
-has no outage/ticket detail for the month). Datetimes are ISO 8601 with offsets, dates ISO 8601,
-Decimals strings, percents numbers.
+PROVISIONAL) and ``status_note``, and followed by ``data_note`` (null unless no event at all arrived
+for the contract in the month); each clause also carries ``details_note`` (null unless the ledger
+has no outage/ticket detail for the month) and ``events_received`` (null when not recorded).
+Datetimes are ISO 8601 with offsets, dates ISO 8601, Decimals strings, percents numbers.
 
 CSV: one table, a header row and then one row per fact; ``section`` says what a row is and which
 of the generic columns it fills (empty otherwise). Times are ISO 8601 with offsets, percents plain
@@ -26,7 +27,8 @@ contract       item (contract_id, customer, provider, timezone, currency, monthl
 clause         clause, item (kind), attained_percent, target_percent, met (yes/no), count
                (consecutive breaches), percent (clause credit, before the cap), status, text (clause)
 clause_remedy  clause, text (a remedy open under this clause, in words)
-note           clause, text (e.g. outage/ticket details not available in the ledger)
+note           clause (empty: the whole contract), text (no data received in the month; outage/ticket
+               details not available in the ledger)
 outage         clause, start, end (the clock if ongoing), minutes (counted), status (ended / ongoing)
 maintenance    clause, item (scheduled / announced), start, end, minutes (excluded, within the month)
 tickets        clause, item (counted / on_time), count
@@ -66,6 +68,11 @@ FORMATS = ("md", "html", "csv", "json")
 FINAL, PROVISIONAL = "FINAL", "PROVISIONAL"
 NO_DETAILS = "Outage and ticket details are not available for this month in the ledger."
 NO_REMEDIES = "none beyond the service credit"
+NO_DATA = (
+    "No data received: not a single event (status, maintenance or ticket) arrived for this contract "
+    "in the month. The figures below assume an uninterrupted service and count no tickets."
+)
+NO_CLAUSE_DATA = "No data received for this clause in the month: its figures rest on no event."
 
 
 def render(statement: Statement, fmt: str) -> str:
@@ -293,6 +300,8 @@ def tickets_lead(clause: ClauseStatement) -> str | None:
 
 def clause_sections(clause: ClauseStatement) -> list[Section]:
     sections = []
+    if clause.events_received == 0:
+        sections.append(Section("Data received", lead=NO_CLAUSE_DATA, notice=True))
     if not clause.details_known:
         sections.append(Section("Details", lead=NO_DETAILS, notice=True))
     elif clause.kind == "uptime" or clause.outages or clause.maintenance:
@@ -358,6 +367,7 @@ def md_header(statement: Statement) -> list[str]:
         "",
         f"> **{status_word(statement.final)}:** {status_note(statement)}",
         "",
+        *([f"> **{NO_DATA}**", ""] if statement.no_data_received else []),
         f"- **Customer:** {md_escape(statement.customer)}",
         f"- **Provider:** {md_escape(statement.provider)}",
         f"- **Contract:** {md_escape(statement.contract_id)}",
@@ -430,6 +440,7 @@ def render_html(statement: Statement) -> str:
         s=statement,
         status=status_word(statement.final),
         status_note=status_note(statement),
+        no_data=NO_DATA if statement.no_data_received else None,
         period=period_words(statement),
         fee=money(statement.monthly_fee, statement.currency),
         amount=money(statement.credit_amount, statement.currency),
@@ -505,6 +516,8 @@ def csv_contract(s: Statement) -> Iterator[Row]:
     note = "final" if s.final else "figures may still change"
     yield {"section": section, "item": "status", "status": status_word(s.final), "text": note}
     yield {"section": section, "item": "generated_at", "text": s.generated_at.isoformat()}
+    if s.no_data_received:
+        yield {"section": "note", "text": NO_DATA}
 
 
 def csv_clause(c: ClauseStatement) -> Iterator[Row]:
@@ -522,6 +535,8 @@ def csv_clause(c: ClauseStatement) -> Iterator[Row]:
     }
     for remedy in c.remedies:
         yield {"section": "clause_remedy", "clause": c.clause_id, "text": _cell(remedy)}
+    if c.events_received == 0:
+        yield {"section": "note", "clause": c.clause_id, "text": NO_CLAUSE_DATA}
     if not c.details_known:
         yield {"section": "note", "clause": c.clause_id, "text": NO_DETAILS}
     yield from csv_details(c)
@@ -652,6 +667,7 @@ def _plain(value: Any) -> Any:
 def render_json(statement: Statement) -> str:
     note = "final" if statement.final else "figures may still change"
     document = {"status": status_word(statement.final), "status_note": note, **_plain(statement)}
+    document["data_note"] = NO_DATA if statement.no_data_received else None
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
