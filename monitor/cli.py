@@ -239,12 +239,21 @@ def _may_define(path: Path, contract_id: str) -> bool:
     )
 
 
-def _write_output(text: str, output: str | None) -> int:
+def _write_output(content: str | bytes, output: str | None) -> int:
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(content, bytes):
+            if sys.stdout.isatty():
+                return _fail("a PDF is not for a terminal: write it to a file with -o FILE")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
         return 0
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        if isinstance(content, bytes):
+            Path(output).write_bytes(content)
+        else:
+            Path(output).write_text(content, encoding="utf-8")
     except OSError as error:
         return _fail(f"cannot write {output}: {error.strerror}")
     print(f"written to {output}", file=sys.stderr)
@@ -263,24 +272,87 @@ def _month_of_contract(args: argparse.Namespace):  # type: ignore[no-untyped-def
         return str(error)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from monitor.statements.build import StatementError, build_statement
-    from monitor.statements.render import render
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
-    opened = _month_of_contract(args)
-    if isinstance(opened, str):
-        return _fail(opened)
-    contract, ledger = opened
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from monitor.statements.build import StatementError
+    from monitor.statements.pdf import PdfUnavailable
+
+    if not _PERIOD.fullmatch(args.period):
+        return _fail(f"--period must look like 2026-10, got {args.period!r}")
+    if args.all and (args.contract or args.output):
+        return _fail("--all writes every contract's statement into --out DIR: drop --contract and -o")
+    if args.all and not args.out:
+        return _fail("--all needs --out DIR")
+    if not args.all and not args.contract:
+        return _fail("give --contract ID, or --all --out DIR")
+    settings = _settings(args)
     try:
-        records = ledger.read_results(contract.id)
-        details = ledger.read_details(contract.id, args.period)
+        contract = None if args.all else _contract_named(settings, args.contract)
+        ledger = _open_ledger(settings)
+    except LedgerMissing as error:
+        return _fail(str(error))
+    try:
+        if contract is None:
+            return _report_all(settings, ledger, args.period, args.format, Path(args.out))
+        try:
+            content = _statement_file(ledger, contract, args.period, args.format)
+        except (StatementError, PdfUnavailable) as error:
+            return _fail(str(error))
     finally:
         ledger.close()
+    return _write_output(content, args.output)
+
+
+def _statement_file(ledger, contract, period: str, fmt: str) -> str | bytes:  # type: ignore[no-untyped-def]
+    """One contract's statement of ``period`` from the ledger, as text or (PDF) bytes."""
+    from datetime import UTC
+
+    from monitor.statements.build import build_statement
+    from monitor.statements.render import render, render_bytes
+
+    records = ledger.read_results(contract.id)
+    details = ledger.read_details(contract.id, period)
+    statement = build_statement(contract, period, records, details, datetime.now(UTC))
+    return render_bytes(statement, fmt) if fmt == "pdf" else render(statement, fmt)
+
+
+def _report_all(settings, ledger, period: str, fmt: str, out: Path) -> int:  # type: ignore[no-untyped-def]
+    """Every contract's statement of ``period`` into ``out`` as ``<contract>-<period>.<fmt>``;
+    prints each file written. A contract outside its dates that month is skipped with a note;
+    one without data, or a contract file that does not load, makes the exit status 1."""
+    from monitor.statements.build import PeriodOutsideContract, StatementError
+    from monitor.statements.pdf import PdfUnavailable
+
+    loaded = load_contracts(settings.contracts)
+    for problem in loaded.problems:
+        print(f"contract problem: {problem}", file=sys.stderr)
     try:
-        statement = build_statement(contract, args.period, records, details, datetime.now(UTC))
-    except StatementError as error:
-        return _fail(str(error))
-    return _write_output(render(statement, args.format), args.output)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return _fail(f"cannot create {out}: {error.strerror}")
+    failed = bool(loaded.problems)
+    for contract in loaded.contracts:
+        target = out / f"{contract.id}-{period}.{fmt}"
+        try:
+            content = _statement_file(ledger, contract, period, fmt)
+        except PeriodOutsideContract as error:
+            print(f"skipped {contract.id}: {error}", file=sys.stderr)
+            continue
+        except (StatementError, PdfUnavailable) as error:
+            print(f"not written {contract.id}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        try:
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        except OSError as error:
+            return _fail(f"cannot write {target}: {error.strerror}")
+        print(target)
+    return 1 if failed else 0
 
 
 def cmd_liability(args: argparse.Namespace) -> int:
@@ -409,10 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     results.set_defaults(handler=cmd_results)
 
     report = commands.add_parser("report", help="a contract's statement for one month, from the ledger")
-    report.add_argument("--contract", required=True, help="contract id")
+    report.add_argument("--contract", help="contract id")
+    report.add_argument("--all", action="store_true", help="every contract's statement, into --out DIR")
     report.add_argument("--period", required=True, help="month, e.g. 2026-10")
-    report.add_argument("--format", choices=["md", "html", "csv", "json"], default="md")
+    report.add_argument("--format", choices=["md", "html", "csv", "json", "pdf"], default="md")
     report.add_argument("--output", "-o", help="file to write (default: standard output)")
+    report.add_argument("--out", metavar="DIR", help="with --all: directory for <contract>-<period>.<format>")
     _add_setting_flags(report, ["database", "contracts"])
     report.set_defaults(handler=cmd_report)
 

@@ -272,7 +272,7 @@ class Demo:
         out("\nWhere to look:")
         out(f"  metrics:    {self.metrics_url}")
         out(f"  ingest:     {self.ingest_url}/docs (POST /v1/events, /v1/alertmanager)")
-        for label, command in where_to_look(self.database, self.contracts).items():
+        for label, command in where_to_look(self.database, self.contracts, self.workdir).items():
             out(f"  {label + ':':<11} {command}")
         out(f"  logs:       {self.workdir}/worker.log")
 
@@ -310,12 +310,16 @@ def slamon_command() -> str:
     return shlex.quote(shown)
 
 
-def where_to_look(database: str, contracts: Path) -> dict[str, str]:
-    """The commands the demo prints for its ledger, ready to paste."""
+def where_to_look(database: str, contracts: Path, workdir: Path) -> dict[str, str]:
+    """The commands the demo prints for its ledger, ready to paste (a PDF goes to ``workdir``)."""
     slamon = slamon_command()
     flags = f"--database {shlex.quote(database)} --contracts {shlex.quote(str(contracts))}"
+    pdf = shlex.quote(str(workdir / f"acme-hosting-{CLOSING_PERIOD}.pdf"))
     return {
         "statement": f"{slamon} report --contract acme-hosting --period {CLOSING_PERIOD} --format md {flags}",
+        "pdf": (
+            f"{slamon} report --contract acme-hosting --period {CLOSING_PERIOD} --format pdf -o {pdf} {flags}"
+        ),
         "liability": f"{slamon} liability {flags}",
     }
 

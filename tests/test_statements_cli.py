@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import orjson
@@ -172,16 +174,16 @@ def test_a_report_on_a_broken_contract_names_its_file_and_field(ledger_url: str,
     assert "unknown contract 'nobody'" in result.stderr and "2 file(s) do not load" in result.stderr
 
 
-def test_the_commands_the_demo_prints_work_as_printed(ledger_url: str) -> None:
+def test_the_commands_the_demo_prints_work_as_printed(ledger_url: str, tmp_path: Path) -> None:
     # run by a shell from the checkout, with only the system directories on PATH (no venv
     # activated, no `slamon` installed globally), as a newcomer would paste them
     env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    commands = where_to_look(ledger_url, DEFAULT_CONTRACTS)
-    assert set(commands) >= {"statement", "liability"}
+    commands = where_to_look(ledger_url, DEFAULT_CONTRACTS, tmp_path)
+    assert set(commands) == {"statement", "pdf", "liability"}
     for command in commands.values():
         result = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=REPO, env=env)
         assert result.returncode == 0, (command, result.stderr)
-        assert "acme-hosting" in result.stdout
+    assert "Acme Corp" in pdf_text(tmp_path / "acme-hosting-2026-10.pdf")
 
 
 def test_the_sample_stream_closes_october_without_a_wall_clock() -> None:
@@ -197,3 +199,72 @@ def test_the_sample_stream_closes_october_without_a_wall_clock() -> None:
         n["clause"] for n in report.notices if n["type"] == "sla.period_closed" and n["period"] == "2026-10"
     }
     assert closed == {clause.id for c in contracts for clause in c.clauses}
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as poppler's pdftotext extracts it, in reading order."""
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode("utf-8")
+
+
+def html_words(html: str) -> set[str]:
+    """The words a reader sees in the statement's HTML (not the chart's SVG, style or title)."""
+    body = html.split("<body>", 1)[1]
+    body = re.sub(r"<svg.*?</svg>", " ", body, flags=re.DOTALL)
+    text = unescape(re.sub(r"<[^>]+>", " ", body))
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def test_the_pdf_statement_has_the_html_content_page_numbers_and_time(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    pdf, html = tmp_path / "acme.pdf", tmp_path / "acme.html"
+    args = ("--contract", "acme-hosting", "--period", "2026-10")
+    assert report(ledger_url, *args, "--format", "pdf", "-o", str(pdf)).returncode == 0
+    assert report(ledger_url, *args, "--format", "html", "-o", str(html)).returncode == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    words = set(re.findall(r"\w+", text.casefold()))  # headings are upper case by style
+    missing = html_words(html.read_text()) - words
+    # the HTML's generation time may be a second or so earlier than the PDF's
+    assert len(missing) <= 2 and all(w.isdigit() for w in missing), missing
+    for fact in ("12,000.00 EUR", "1,200.00 EUR", "FINAL", "the Client may initiate a contract review"):
+        assert fact in " ".join(text.split()), fact
+    pages = re.findall(r"Page (\d+) of (\d+)", text)
+    count = int(pages[0][1])
+    assert count >= 2 and [int(p) for p, _ in pages] == list(range(1, count + 1))
+    stamps = re.findall(r"generated at (\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?(\.\d+)? [+-]\d\d:\d\d)", text)
+    assert len(stamps) >= count and not any(fraction for _, fraction in stamps)
+
+
+def test_report_all_writes_every_contract_statement(ledger_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "statements"
+    result = report(ledger_url, "--all", "--period", "2026-10", "--format", "pdf", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [f"{c}-2026-10.pdf" for c in ("acme-hosting", "globex-support", "kaisha-api")]
+    assert result.stdout.split() == [str(out / name) for name in written]
+    for name, customer in zip(written, ("Acme Corp", "Globex Inc", "Kaisha KK"), strict=True):
+        assert customer in pdf_text(out / name)
+    # February 2026: globex's contract starts on 15 March, so it has no statement that month
+    result = report(ledger_url, "--all", "--period", "2026-02", "--out", str(out / "feb"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (out / "feb").iterdir()) == [
+        "acme-hosting-2026-02.md",
+        "kaisha-api-2026-02.md",
+    ]
+    assert "skipped globex-support: 2026-02 is outside the contract's effective dates" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--all", "--period", "2026-10"), "--all needs --out DIR"),
+        (("--all", "--contract", "acme-hosting", "--period", "2026-10", "--out", "x"), "drop --contract"),
+        (("--period", "2026-10"), "give --contract ID, or --all --out DIR"),
+    ],
+)
+def test_report_all_usage_errors(ledger_url: str, args: tuple, message: str) -> None:
+    result = report(ledger_url, *args)
+    assert result.returncode == 2 and message in result.stderr

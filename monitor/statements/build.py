@@ -33,6 +33,10 @@ class StatementError(ValueError):
     """A statement that cannot be made: unknown contract or period, or no data for it."""
 
 
+class PeriodOutsideContract(StatementError):
+    """The month is not within the contract's effective dates."""
+
+
 def build_statement(
     contract: Contract,
     period: str,
@@ -44,7 +48,7 @@ def build_statement(
     ledger's detail record of this period (``{"final", "details"}``)."""
     calendar = ContractCalendar(contract)
     if calendar.key_of(calendar.bounds(period)[0]) != period:
-        raise StatementError(f"{period} is outside the contract's effective dates")
+        raise PeriodOutsideContract(f"{period} is outside the contract's effective dates")
     contract_record = _find(records, "contract", period)
     if contract_record is None:
         raise StatementError(f"no data for {contract.id} in {period} yet: the ledger has no result for it")
@@ -75,7 +79,7 @@ def build_statement(
         credit_percent=Decimal(repr(contract_record["credit_percent"])),
         credit_amount=Decimal(contract_record["credit_amount"]),
         remedies=[text for c in clauses for text in c.remedies],
-        generated_at=generated_at.astimezone(zone),
+        generated_at=generated_at.astimezone(zone).replace(microsecond=0),  # people read seconds
         terms=terms_words(in_force),
         amount_before_rules=money.before_rules if money.adjustments else None,
         adjustments=money.adjustments,

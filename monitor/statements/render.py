@@ -63,7 +63,8 @@ from monitor.statements.chart import daily_chart
 from monitor.statements.model import ClauseStatement, OutageLine, Statement
 from monitor.wording import money_words, percent_words
 
-FORMATS = ("md", "html", "csv", "json")
+FORMATS = ("md", "html", "csv", "json", "pdf")
+TEXT_FORMATS = ("md", "html", "csv", "json")
 
 FINAL, PROVISIONAL = "FINAL", "PROVISIONAL"
 NO_DETAILS = "Outage and ticket details are not available for this month in the ledger."
@@ -76,11 +77,20 @@ NO_CLAUSE_DATA = "No data received for this clause in the month: its figures res
 
 
 def render(statement: Statement, fmt: str) -> str:
-    """The statement as ``fmt`` (one of ``FORMATS``)."""
+    """The statement as ``fmt`` (one of ``TEXT_FORMATS``)."""
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
-        raise ValueError(f"unknown statement format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        raise ValueError(f"unknown text format {fmt!r}: expected one of {', '.join(TEXT_FORMATS)}")
     return renderer(statement)
+
+
+def render_bytes(statement: Statement, fmt: str) -> bytes:
+    """The statement as a file's bytes in any of ``FORMATS`` (text formats in UTF-8)."""
+    if fmt == "pdf":
+        from monitor.statements.pdf import html_to_pdf
+
+        return html_to_pdf(render_html(statement))
+    return render(statement, fmt).encode("utf-8")
 
 
 # wording shared by the human formats ---------------------------------------------------------
@@ -417,6 +427,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string: anything but letters, digits and plain punctuation is
+    written as a hex escape, so no quote, backslash or ``</style>`` can leave the string."""
+    plain = set(" .,:;-+()/'") | {chr(c) for c in range(ord("0"), ord("9") + 1)}
+    body = "".join(c if (c.isalpha() and c.isascii()) or c in plain else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{body}"')
+
+
 def clause_views(statement: Statement, charts: bool) -> list[ClauseView]:
     return [
         ClauseView(c, facts_table(c), clause_sections(c), _chart(statement, c, i) if charts else None)
@@ -450,6 +468,10 @@ def render_html(statement: Statement) -> str:
         credit=credit_table(statement),
         no_remedies=NO_REMEDIES,
         generated=local_time(statement.generated_at),
+        page_footer=css_string(
+            f"{statement.customer}: {statement.period_label}, {status_word(statement.final).lower()} "
+            f"statement generated at {local_time(statement.generated_at)}"
+        ),
         times_note=_times_note(statement),
         local_time=local_time,
     )
