@@ -213,7 +213,10 @@ class LedgerMissing(ValueError):
 
 def _contract_named(settings, name: str):  # type: ignore[no-untyped-def]
     """The contract with id ``name``; if its file does not load, its problems (file and field)."""
-    loaded = load_contracts(settings.contracts)
+    return _contract_named_in(load_contracts(settings.contracts), settings.contracts, name)
+
+
+def _contract_named_in(loaded, directory: Path, name: str):  # type: ignore[no-untyped-def]
     for contract in loaded.contracts:
         if contract.id == name:
             return contract
@@ -223,7 +226,7 @@ def _contract_named(settings, name: str):  # type: ignore[no-untyped-def]
         raise LedgerMissing(f"contract {name!r} does not load: {problems}")
     known = ", ".join(sorted(c.id for c in loaded.contracts)) or "none"
     unloaded = f"; {len(loaded.problems)} file(s) do not load (slamon validate)" if loaded.problems else ""
-    raise LedgerMissing(f"unknown contract {name!r} in {settings.contracts} (known: {known}){unloaded}")
+    raise LedgerMissing(f"unknown contract {name!r} in {directory} (known: {known}){unloaded}")
 
 
 def _may_define(path: Path, contract_id: str) -> bool:
@@ -353,6 +356,60 @@ def _report_all(settings, ledger, period: str, fmt: str, out: Path) -> int:  # t
             return _fail(f"cannot write {target}: {error.strerror}")
         print(target)
     return 1 if failed else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """SPEC section 14: how one clause's figure of one month was reached, from events or the ledger."""
+    from monitor.explain import ExplainError, explain_from_events, explain_from_ledger
+    from monitor.explain.render import explanation_json, explanation_text
+
+    if not _PERIOD.fullmatch(args.period):
+        return _fail(f"--period must look like 2026-10, got {args.period!r}")
+    settings = _settings(args)
+    try:
+        if args.events is not None:
+            explanation = _explain_events(args, settings.contracts, explain_from_events)
+        else:
+            contract = _contract_named(settings, args.contract)
+            ledger = _open_ledger(settings)
+            try:
+                records = ledger.read_results(contract.id)
+                details = ledger.read_details(contract.id, args.period).get(args.clause)
+            finally:
+                ledger.close()
+            explanation = explain_from_ledger(contract, args.clause, args.period, records, details)
+    except (ExplainError, LedgerMissing, EventsUnreadable) as error:
+        return _fail(str(error))
+    text = explanation_json(explanation) if args.format == "json" else explanation_text(explanation)
+    return _write_output(text, None)
+
+
+class EventsUnreadable(ValueError):
+    pass
+
+
+def _explain_events(args: argparse.Namespace, contracts_dir: Path, explain):  # type: ignore[no-untyped-def]
+    loaded = load_contracts(contracts_dir)
+    for problem in loaded.problems:
+        print(f"contract problem: {problem}", file=sys.stderr)
+    if not any(c.id == args.contract for c in loaded.contracts):
+        _contract_named_in(loaded, contracts_dir, args.contract)
+    events = Path(args.events)
+    try:
+        handle = events.open("rb")
+    except OSError as error:
+        raise EventsUnreadable(f"cannot read events file {events}: {error.strerror}") from None
+    with handle:
+        return explain(
+            loaded.contracts,
+            args.contract,
+            args.clause,
+            args.period,
+            handle,
+            args.as_of,
+            args.allowed_lateness,
+            source=f"a replay of {events}",
+        )
 
 
 def cmd_liability(args: argparse.Namespace) -> int:
@@ -489,6 +546,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="DIR", help="with --all: directory for <contract>-<period>.<format>")
     _add_setting_flags(report, ["database", "contracts"])
     report.set_defaults(handler=cmd_report)
+
+    explain = commands.add_parser(
+        "explain", help="how one clause's figure of one month was reached, traced to event ids"
+    )
+    explain.add_argument("--contract", required=True, help="contract id")
+    explain.add_argument("--clause", required=True, help="clause id")
+    explain.add_argument("--period", required=True, help="month, e.g. 2026-10")
+    explain.add_argument("--events", help="JSON Lines events to replay (default: explain from the ledger)")
+    explain.add_argument("--as-of", type=_aware_timestamp, help="with --events: RFC 3339 clock")
+    explain.add_argument("--allowed-lateness", type=_duration, default=timedelta(hours=1), help="default 1h")
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    _add_setting_flags(explain, ["database", "contracts"])
+    explain.set_defaults(handler=cmd_explain)
 
     liability = commands.add_parser("liability", help="credits owed and projected, per contract and currency")
     liability.add_argument("--as-of", type=_aware_timestamp, help="the ledger as it stood at this time")

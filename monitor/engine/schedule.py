@@ -21,7 +21,11 @@ class MaintenanceSchedule:
         windows = contract.maintenance.windows
         self._recurring = [w for w in windows if isinstance(w, RecurringWindow)]
         self._rules = [(w.rule(self._dtstart), w.duration) for w in self._recurring]
-        self._one_off = merge((to_us(w.start), to_us(w.end)) for w in windows if isinstance(w, OneOffWindow))
+        self._rule_places = [i for i, w in enumerate(windows) if isinstance(w, RecurringWindow)]
+        self._one_off_sources = [
+            (i, to_us(w.start), to_us(w.end)) for i, w in enumerate(windows) if isinstance(w, OneOffWindow)
+        ]
+        self._one_off = merge((start, end) for _, start, end in self._one_off_sources)
         self._longest = max((span_us(d) for _, d in self._rules), default=0)
         self._cache: dict[PeriodKey, list[Interval]] = {}
 
@@ -29,19 +33,40 @@ class MaintenanceSchedule:
     def empty(self) -> bool:
         return not self._rules and not self._one_off
 
-    def _occurrences(self, lo: int, hi: int) -> list[Interval]:
-        """Recurring windows overlapping ``[lo, hi)``; starts are local wall-clock times."""
-        if not self._rules:
-            return []
+    def _rule_occurrences(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """(rule number, start, end) of the recurring windows near ``[lo, hi)``, unclipped;
+        starts are local wall-clock times."""
         # local bounds, widened by a day: occurrences in the zone compare by wall-clock time
         local_lo = from_us(lo - self._longest).astimezone(self._zone) - timedelta(days=1)
         local_hi = from_us(hi).astimezone(self._zone) + timedelta(days=1)
         found = []
-        for rule, duration in self._rules:
+        for number, (rule, duration) in enumerate(self._rules):
             for local in rule.between(local_lo, local_hi, inc=True):
                 start = to_us(local.replace(fold=0))  # a gap or overlap: the earlier offset
-                found.append((start, start + span_us(duration)))
-        return clip(found, lo, hi)
+                found.append((number, start, start + span_us(duration)))
+        return found
+
+    def _occurrences(self, lo: int, hi: int) -> list[Interval]:
+        """Recurring windows overlapping ``[lo, hi)``."""
+        if not self._rules:
+            return []
+        return clip([(start, end) for _, start, end in self._rule_occurrences(lo, hi)], lo, hi)
+
+    def sources(self, lo: int, hi: int) -> list[tuple[int, int, int, str | None]]:
+        """Each scheduled window overlapping ``[lo, hi)`` (and the contract's periods), clipped,
+        not merged: (its index in ``maintenance.windows``, start, end, the RRULE occurrence's
+        local start in ISO 8601, or None for a one-off window). For explanations."""
+        found = [
+            (self._rule_places[number], start, end, from_us(start).astimezone(self._zone).isoformat())
+            for number, start, end in self._rule_occurrences(lo, hi)
+        ]
+        found += [(index, start, end, None) for index, start, end in self._one_off_sources]
+        inside = self.windows(lo, hi)  # only what the contract's periods hold
+        return sorted(
+            (index, max(start, lo), min(end, hi), local)
+            for index, start, end, local in found
+            if start < hi and end > lo and any(a < end and b > start for a, b in inside)
+        )
 
     def _period_windows(self, key: PeriodKey) -> list[Interval]:
         windows = self._cache.get(key)

@@ -1,0 +1,198 @@
+"""The parts of an explanation every clause kind shares: the period, the contract's terms,
+and the arithmetic from the attained figure down to the credit owed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from monitor.contract import Clause, Contract
+from monitor.engine.money import credit_amount
+from monitor.explain.model import ExplainError, Section, Step
+from monitor.timeutil import from_us
+from monitor.wording import money_words, percent_words, remedy_words
+
+
+@dataclass(frozen=True)
+class ClauseContext:
+    """One clause and period being explained, and the clock the figures are taken at."""
+
+    contract: Contract
+    clause: Clause
+    period: str
+    start: int  # µs, the period's bounds (clipped to the effective dates)
+    end: int
+    clock: int  # µs: the figures cover [start, min(end, clock))
+    final: bool
+
+    @property
+    def until(self) -> int:
+        return min(self.end, self.clock)
+
+    def local(self, instant: int) -> str:
+        """``2026-10-14 10:00:00 +02:00`` in the contract's zone."""
+        return from_us(instant).astimezone(self.contract.zone).isoformat(sep=" ", timespec="seconds")
+
+    def utc(self, instant: int) -> str:
+        return from_us(instant).isoformat(sep=" ", timespec="seconds").replace("+00:00", "Z")
+
+    def both(self, instant: int) -> str:
+        return f"{self.local(instant)} ({self.utc(instant)})"
+
+
+def minutes(span_us: int) -> str:
+    """µs as minutes, exact to the microsecond: ``150``, ``0.5``, ``12.000001``."""
+    value = Decimal(span_us) / Decimal(60_000_000)
+    return format(value.normalize(), "f")
+
+
+def percent(value: Fraction) -> str:
+    """An exact percent as the 3-decimal figure the statements print, and exactly when it differs."""
+    shown = f"{float(value):.3f}%"
+    if value.denominator == 1:
+        return shown
+    return f"{shown} (exactly {value.numerator}/{value.denominator})"
+
+
+def period_section(ctx: ClauseContext) -> Section:
+    steps = [
+        Step(f"Period {ctx.period} in {ctx.contract.timezone}: from {ctx.both(ctx.start)}"),
+        Step(f"until {ctx.both(ctx.end)} (exclusive): {minutes(ctx.end - ctx.start)} minutes."),
+    ]
+    if ctx.clock < ctx.end:
+        steps.append(Step(f"The period is still open: figures cover the time before {ctx.both(ctx.clock)}."))
+    status = "final" if ctx.final else "provisional: figures may still change"
+    steps.append(Step(f"Status at the clock {ctx.both(ctx.clock)}: {status}."))
+    return Section("Period", steps)
+
+
+def terms_section(ctx: ClauseContext, kind_terms: list[Step]) -> Section:
+    contract, clause = ctx.contract, ctx.clause
+    steps = [
+        Step(f"Contract {contract.id}: {contract.customer} (customer) and {contract.provider} (provider)."),
+        Step(f"Monthly fee {money_words(contract.monthly_fee, contract.currency)}."),
+        Step(
+            "Credit cap: "
+            + (
+                percent_words(contract.credit_cap_percent)
+                if contract.credit_cap_percent is not None
+                else "none"
+            )
+            + "."
+        ),
+        Step(
+            f"Clause {clause.id} ({clause.kind.replace('_', ' ')}): "
+            f"target {percent_words(clause.target_percent)}."
+        ),
+        *kind_terms,
+    ]
+    for tier in sorted(clause.credits, key=lambda t: t.below_percent, reverse=True):
+        steps.append(
+            Step(
+                f"Tier: below {percent_words(tier.below_percent)}, "
+                f"credit {percent_words(tier.credit_percent)}."
+            )
+        )
+    rule = clause.consecutive
+    if rule is not None:
+        steps.append(
+            Step(
+                f"Consecutive rule: missed {rule.periods} or more months in a row adds "
+                f"{percent_words(rule.credit_percent)}; remedy: {remedy_words(rule.remedy)}."
+            )
+        )
+    return Section("Terms in force", steps)
+
+
+def arithmetic_section(
+    ctx: ClauseContext,
+    attained: Fraction,
+    formula: Step,
+    history: Sequence[dict[str, Any]],
+    contract_records: Sequence[dict[str, Any]],
+) -> Section:
+    """From the attained fraction to the clause's credit and the contract's amount; checked
+    against the records of the engine or the ledger (``history``: this clause's records up to
+    this period; ``contract_records``: every clause record of the contract in this period)."""
+    clause = ctx.clause
+    target = Fraction(clause.target_percent)
+    met = attained >= target
+    steps = [
+        formula,
+        Step(
+            f"Attained {percent(attained)} against the target {percent_words(clause.target_percent)}: "
+            + ("met." if met else "missed.")
+        ),
+    ]
+    tiers = [t for t in clause.credits if attained < Fraction(t.below_percent)]
+    tier_credit = max((t.credit_percent for t in tiers), default=Decimal(0))
+    if clause.credits:
+        below = ", ".join(percent_words(t.below_percent) for t in tiers) or "none"
+        steps.append(Step(f"Tiers whose bound is missed: {below}; tier credit {percent_words(tier_credit)}."))
+    earlier = [r for r in history if r["period"] < ctx.period]
+    count = 0 if met else 1 + _previous_count(earlier)
+    if earlier:
+        last = earlier[-1]
+        steps.append(
+            Step(
+                f"Previous period {last['period']}: {'met' if last['met'] else 'missed'}, "
+                f"consecutive breaches {last['consecutive_breaches']}."
+            )
+        )
+    steps.append(Step(f"Consecutive breaches in {ctx.period}: {count}."))
+    credit = tier_credit
+    rule = clause.consecutive
+    if rule is not None and count >= rule.periods:
+        credit += rule.credit_percent
+        steps.append(
+            Step(
+                f"{count} >= {rule.periods}: the consecutive rule adds {percent_words(rule.credit_percent)}"
+                + (f"; remedy open: {remedy_words(rule.remedy)}." if rule.remedy != "none" else ".")
+            )
+        )
+    steps.append(Step(f"Clause credit: {percent_words(credit)} of the monthly fee."))
+    _check(ctx, met, count, credit, history)
+    steps += _contract_steps(ctx, credit, contract_records)
+    return Section("Arithmetic", steps)
+
+
+def _previous_count(earlier: Sequence[dict[str, Any]]) -> int:
+    return int(earlier[-1]["consecutive_breaches"]) if earlier else 0
+
+
+def _check(
+    ctx: ClauseContext, met: bool, count: int, credit: Decimal, history: Sequence[dict[str, Any]]
+) -> None:
+    record = next((r for r in history if r["period"] == ctx.period), None)
+    if record is None:
+        raise ExplainError(f"no result for {ctx.clause.id} of {ctx.contract.id} in {ctx.period}")
+    recorded = (record["met"], record["consecutive_breaches"], Decimal(repr(record["credit_percent"])))
+    if recorded != (met, count, credit):
+        raise ExplainError(
+            f"the derivation ({met}, {count}, {credit}) disagrees with the recorded result {recorded}"
+        )
+
+
+def _contract_steps(ctx: ClauseContext, credit: Decimal, records: Sequence[dict[str, Any]]) -> list[Step]:
+    contract = ctx.contract
+    parts = {r["clause"]: Decimal(repr(r["credit_percent"])) for r in records}
+    parts[ctx.clause.id] = credit
+    total = sum(parts.values(), Decimal(0))
+    terms = " + ".join(f"{percent_words(p)} ({c})" for c, p in sorted(parts.items()))
+    steps = [Step(f"Contract credit before the cap: {terms} = {percent_words(total)}.")]
+    capped = total
+    if contract.credit_cap_percent is not None and total > contract.credit_cap_percent:
+        capped = contract.credit_cap_percent
+        steps.append(Step(f"Capped at {percent_words(capped)}."))
+    amount = credit_amount(contract.monthly_fee, capped, contract.minor_unit)
+    steps.append(
+        Step(
+            f"Amount: {money_words(contract.monthly_fee, contract.currency)} × "
+            f"{percent_words(capped).removesuffix('%')} / 100 = {money_words(amount, contract.currency)} "
+            "(half-up to the currency's minor unit)."
+        )
+    )
+    return steps

@@ -1,0 +1,240 @@
+"""An uptime clause explained: excluded windows with their sources, the outages that count with
+the events at their edges, and eligible time against downtime (SPEC.md sections 4 and 14)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from typing import Any
+
+from monitor.contract import Clause, Contract, UptimeClause
+from monitor.engine.calendar import ContractCalendar
+from monitor.engine.intervals import Interval, clip, covered, merge
+from monitor.engine.schedule import MaintenanceSchedule
+from monitor.events import Event, MaintenanceEvent, StatusEvent
+from monitor.explain.common import ClauseContext, minutes
+from monitor.explain.kinds import Derived
+from monitor.explain.model import Section, Step
+from monitor.timeutil import span_us, to_us
+from monitor.wording import duration_words
+
+LEDGER_HAS_NO_IDS = (
+    "The ledger keeps each outage's and window's times, not the ids of the events behind them: "
+    "`slamon explain --events FILE` names them."
+)
+
+
+@dataclass(frozen=True)
+class DownSpan:
+    start: int
+    start_event: str
+    end: int | None  # None: still down at the clock
+    end_event: str | None
+
+
+class UptimeExplainer:
+    def relevant(self, contract: Contract, clause: Clause, event: Event) -> bool:
+        assert isinstance(clause, UptimeClause)
+        return isinstance(event, StatusEvent | MaintenanceEvent) and event.service == clause.service
+
+    def terms(self, ctx: ClauseContext) -> list[Step]:
+        clause = _uptime(ctx)
+        notice = ctx.contract.maintenance.announced_min_notice
+        steps = [
+            Step(
+                f"Service {clause.service!r}; outages shorter than "
+                f"{duration_words(clause.min_outage)} are ignored."
+            ),
+            Step(
+                "Scheduled and announced maintenance is excluded."
+                if clause.exclude_maintenance
+                else "Maintenance is not excluded (exclude_maintenance: false)."
+            ),
+        ]
+        if clause.exclude_maintenance:
+            steps.append(
+                Step(
+                    f"Announced maintenance counts with at least {duration_words(notice)} notice."
+                    if notice is not None
+                    else "Announced maintenance is not excluded: the contract sets no announced_min_notice."
+                )
+            )
+        return steps
+
+    # from the events ---------------------------------------------------------------------
+    def from_events(self, ctx: ClauseContext, events: Sequence[Event]) -> Derived:
+        clause = _uptime(ctx)
+        lo, hi = ctx.start, ctx.until
+        statuses = sorted(
+            (to_us(e.at), e.event_id, e.status == "down") for e in events if isinstance(e, StatusEvent)
+        )
+        announced = [e for e in events if isinstance(e, MaintenanceEvent)]
+        window_steps, excluded = self._excluded(ctx, announced)
+        outage_steps: list[Step] = []
+        downtime = 0
+        for span in down_spans(statuses):
+            end = span.end if span.end is not None else ctx.clock
+            if end <= lo or span.start >= hi:
+                continue
+            length = end - span.start
+            edges = (span.start_event,) if span.end_event is None else (span.start_event, span.end_event)
+            until = ctx.both(end) if span.end is not None else f"still down at the clock {ctx.both(end)}"
+            if length < span_us(clause.min_outage):
+                outage_steps.append(
+                    Step(
+                        f"Ignored: down from {ctx.both(span.start)} to {until}, {minutes(length)} min "
+                        f"is shorter than min_outage.",
+                        edges,
+                    )
+                )
+                continue
+            counted = sum(b - a - covered(excluded, a, b) for a, b in clip([(span.start, end)], lo, hi))
+            downtime += counted
+            outage_steps.append(
+                Step(
+                    f"Outage from {ctx.both(span.start)} to {until}: {minutes(length)} min; counted in "
+                    f"{ctx.period} outside excluded time: {minutes(counted)} min.",
+                    edges,
+                )
+            )
+        return self._derived(ctx, window_steps, excluded, outage_steps, downtime)
+
+    def _excluded(
+        self, ctx: ClauseContext, announced: list[MaintenanceEvent]
+    ) -> tuple[list[Step], list[Interval]]:
+        clause = _uptime(ctx)
+        lo, hi = ctx.start, ctx.until
+        if not clause.exclude_maintenance:
+            return [], []
+        steps, intervals = self._scheduled(ctx)
+        notice = ctx.contract.maintenance.announced_min_notice
+        for event in sorted(announced, key=lambda e: (e.start, e.event_id)):
+            start, end, at = to_us(event.start), to_us(event.end), to_us(event.at)
+            if start >= hi or end <= lo:
+                continue
+            given = start - at
+            window = f"{ctx.both(start)} to {ctx.both(end)}"
+            if notice is None or given < span_us(notice):
+                required = "none is accepted" if notice is None else f"{duration_words(notice)} required"
+                steps.append(
+                    Step(
+                        f"Not excluded: maintenance {window} announced {_ahead(given)} ahead ({required}).",
+                        (event.event_id,),
+                    )
+                )
+                continue
+            piece = clip([(start, end)], lo, hi)[0]
+            intervals.append(piece)
+            steps.append(
+                Step(
+                    f"Announced maintenance {window}, announced {_ahead(given)} ahead: "
+                    f"{minutes(piece[1] - piece[0])} min in the period.",
+                    (event.event_id,),
+                )
+            )
+        return steps, merge(intervals)
+
+    def _scheduled(self, ctx: ClauseContext) -> tuple[list[Step], list[Interval]]:
+        schedule = MaintenanceSchedule(ctx.contract, ContractCalendar(ctx.contract))
+        steps, intervals = [], []
+        for index, start, end, local in schedule.sources(ctx.start, ctx.until):
+            window = ctx.contract.maintenance.windows[index]
+            source = (
+                f"occurrence {local} of maintenance.windows[{index}] ({getattr(window, 'rrule', '')})"
+                if local is not None
+                else f"one-off window maintenance.windows[{index}]"
+            )
+            steps.append(
+                Step(
+                    f"Scheduled: {ctx.both(start)} to {ctx.both(end)}, {minutes(end - start)} min, {source}."
+                )
+            )
+            intervals.append((start, end))
+        return steps, intervals
+
+    # from the ledger ---------------------------------------------------------------------
+    def from_details(self, ctx: ClauseContext, details: dict[str, Any]) -> Derived:
+        data = details["details"]
+        window_steps, _ = self._scheduled(ctx)  # the ledger's scheduled lines, with their sources
+        for start, end, kind in data["maintenance"]:
+            if kind != "scheduled":
+                window_steps.append(
+                    Step(
+                        f"Announced maintenance {ctx.both(start)} to {ctx.both(end)}: "
+                        f"{minutes(end - start)} min."
+                    )
+                )
+        excluded = merge((start, end) for start, end, _ in data["maintenance"])
+        outage_steps = [
+            Step(
+                f"Outage from {ctx.both(start)} to "
+                + (f"still down at the clock {ctx.both(end)}" if still_open else ctx.both(end))
+                + f": {minutes(end - start)} min; counted in {ctx.period} outside excluded time: "
+                f"{minutes(counted)} min."
+            )
+            for start, end, counted, still_open in data["outages"]
+        ]
+        downtime = sum(counted for _, _, counted, _ in data["outages"])
+        derived = self._derived(ctx, window_steps, excluded, outage_steps, downtime)
+        derived.sections[-1].steps.append(Step(LEDGER_HAS_NO_IDS))
+        return derived
+
+    # both ------------------------------------------------------------------------------------
+    def _derived(
+        self,
+        ctx: ClauseContext,
+        window_steps: list[Step],
+        excluded: list[Interval],
+        outage_steps: list[Step],
+        downtime: int,
+    ) -> Derived:
+        lo, hi = ctx.start, ctx.until
+        excluded_us = covered(merge(excluded), lo, hi)
+        eligible = (hi - lo) - excluded_us
+        attained = Fraction(100) if eligible <= 0 else Fraction(100 * (eligible - downtime), eligible)
+        if window_steps:
+            window_steps = [
+                *window_steps,
+                Step(f"Excluded in total (overlaps once): {minutes(excluded_us)} min."),
+            ]
+        windows = Section("Excluded windows", window_steps, empty="No time excluded.")
+        outages = Section("Outages counted", outage_steps, empty="No outage.")
+        formula = Step(
+            f"Eligible time: {minutes(hi - lo)} − {minutes(excluded_us)} = {minutes(eligible)} min; downtime "
+            f"{minutes(downtime)} min. attained = 100 × ({minutes(eligible)} − {minutes(downtime)}) / "
+            f"{minutes(eligible)}" + (" (100 when nothing is eligible)" if eligible <= 0 else "") + "."
+        )
+        return Derived([windows, outages], attained, formula)
+
+
+def down_spans(statuses: Sequence[tuple[int, str, bool]]) -> list[DownSpan]:
+    """Maximal down spans of sorted (at, event id, down) changes: at one instant the last one
+    (by event id) decides; before the first change the service is up."""
+    spans: list[DownSpan] = []
+    down_since: tuple[int, str] | None = None
+    index = 0
+    while index < len(statuses):
+        at = statuses[index][0]
+        while index + 1 < len(statuses) and statuses[index + 1][0] == at:
+            index += 1
+        _, event_id, is_down = statuses[index]
+        if is_down and down_since is None:
+            down_since = (at, event_id)
+        elif not is_down and down_since is not None:
+            spans.append(DownSpan(down_since[0], down_since[1], at, event_id))
+            down_since = None
+        index += 1
+    if down_since is not None:
+        spans.append(DownSpan(down_since[0], down_since[1], None, None))
+    return spans
+
+
+def _ahead(span: int) -> str:
+    return duration_words(timedelta(microseconds=span)) if span >= 0 else "after it started"
+
+
+def _uptime(ctx: ClauseContext) -> UptimeClause:
+    assert isinstance(ctx.clause, UptimeClause)
+    return ctx.clause

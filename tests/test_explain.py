@@ -1,0 +1,228 @@
+"""`slamon explain`: the derivation of SPEC.md section 14, every number traced to event ids,
+from the events (a replay) and from the ledger. Hand-computed cases; the arithmetic is in the
+comments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import orjson
+import pytest
+
+from monitor.demo_stream import sample_events
+from monitor.engine import Engine
+from monitor.events import decode_event
+from monitor.explain import ExplainError, Explanation, explain_from_events, explain_from_ledger
+from monitor.ledger.store import Ledger
+from monitor.loader import load_contracts
+from monitor.settings import DEFAULT_CONTRACTS
+from tests.builders import contract, maintenance, response, status, ticket, uptime
+from tests.conftest import REPO
+
+UPTIME_CONTRACT = contract(
+    uptime(
+        target=99.6,
+        min_outage="5m",
+        credits=[{"below_percent": 99.6, "credit_percent": 5}, {"below_percent": 99, "credit_percent": 15}],
+    ),
+    maintenance={
+        "windows": [
+            {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0;BYSECOND=0", "duration": "2h"},
+            {"start": "2026-10-11T01:00:00+02:00", "end": "2026-10-11T03:00:00+02:00"},
+        ],
+        "announced_min_notice": "48h",
+    },
+)
+UPTIME_EVENTS = [  # in time order: an event over an hour older than the latest one is late
+    status("2026-09-30T12:00:00Z", "up", event_id="tick-start"),
+    status("2026-10-11T00:30:00Z", "down", event_id="down-2"),  # 02:30 CEST, inside both windows
+    status("2026-10-11T03:00:00Z", "up", event_id="up-2"),
+    status("2026-10-14T08:00:00Z", "down", event_id="down-1"),
+    status("2026-10-14T10:30:00Z", "up", event_id="up-1"),
+    status("2026-10-15T09:00:00Z", "down", event_id="down-3"),  # 2 minutes: under min_outage
+    status("2026-10-15T09:02:00Z", "up", event_id="up-3"),
+    maintenance("2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", "2026-10-17T10:00:00Z", event_id="maint-a1"),
+    maintenance("2026-10-21T10:00:00Z", "2026-10-21T11:00:00Z", "2026-10-21T09:00:00Z", event_id="maint-a2"),
+    status("2026-11-02T12:00:00Z", "up", event_id="tick-end"),  # October final: 31 Oct 23:00Z + 1 h
+]
+
+
+def steps(explanation: Explanation, heading: str) -> list[tuple[str, tuple[str, ...]]]:
+    section = next(s for s in explanation.sections if s.heading == heading)
+    return [(step.text, step.events) for step in section.steps]
+
+
+def named_ids(explanation: Explanation) -> set[str]:
+    return {event for section in explanation.sections for step in section.steps for event in step.events}
+
+
+def test_an_uptime_month_from_its_events() -> None:
+    explanation = explain_from_events([UPTIME_CONTRACT], "acme", "api-uptime", "2026-10", UPTIME_EVENTS)
+    assert [s.heading for s in explanation.sections] == [
+        "Period",
+        "Terms in force",
+        "Excluded windows",
+        "Outages counted",
+        "Arithmetic",
+    ]
+    period = " ".join(text for text, _ in steps(explanation, "Period"))
+    # October in Berlin: 31 days and the hour summer time gives back = 745 h = 44700 min
+    assert "from 2026-10-01 00:00:00+02:00 (2026-09-30 22:00:00Z)" in period
+    assert "until 2026-11-01 00:00:00+01:00 (2026-10-31 23:00:00Z) (exclusive): 44700 minutes" in period
+    windows = steps(explanation, "Excluded windows")
+    # the rule's Sundays 4, 11, 18, 25 Oct (120 min each), the one-off window (index 1) on the 11th
+    rule = [text for text, _ in windows if "of maintenance.windows[0]" in text]
+    assert [text.split("occurrence ")[1][:10] for text in rule] == [
+        "2026-10-04",
+        "2026-10-11",
+        "2026-10-18",
+        "2026-10-25",
+    ]
+    assert any("one-off window maintenance.windows[1]" in text for text, _ in windows)
+    announced = {events: text for text, events in windows if events}
+    assert "announced 3 days ahead" in announced[("maint-a1",)]  # 72 h >= 48 h: excluded
+    assert announced[("maint-a2",)].startswith("Not excluded")  # 1 h < 48 h
+    # union: 4 x 120 + the one-off's hour before the 11th's window (01:00-02:00) + maint-a1's 60
+    assert windows[-1][0] == "Excluded in total (overlaps once): 600 min."
+    outages = {events: text for text, events in steps(explanation, "Outages counted")}
+    assert "150 min; counted in 2026-10 outside excluded time: 150 min" in outages[("down-1", "up-1")]
+    # 00:30Z-03:00Z is 150 min; the windows end 02:00Z (04:00 CEST): 60 min count
+    assert "150 min; counted in 2026-10 outside excluded time: 60 min" in outages[("down-2", "up-2")]
+    assert outages[("down-3", "up-3")].startswith("Ignored")
+    arithmetic = [text for text, _ in steps(explanation, "Arithmetic")]
+    # eligible 44700 - 600 = 44100; downtime 150 + 60 = 210; 100 x 43890 / 44100 = 2090/21
+    assert arithmetic[0].startswith("Eligible time: 44700 − 600 = 44100 min; downtime 210 min.")
+    assert "99.524% (exactly 2090/21)" in arithmetic[1] and arithmetic[1].endswith("missed.")
+    assert "Tiers whose bound is missed: 99.6%; tier credit 5%." in arithmetic
+    assert arithmetic[-1].startswith("Amount: 12,000.00 EUR × 5 / 100 = 600.00 EUR")
+    assert named_ids(explanation) <= {json.loads(line)["event_id"] for line in UPTIME_EVENTS}
+
+
+RESPONSE_CONTRACT = contract(
+    response(
+        "p1-response",
+        within="1h",
+        priorities=["P1"],
+        target=90,
+        credits=[{"below_percent": 90, "credit_percent": 5}],
+    )
+)
+RESPONSE_EVENTS = [
+    ticket("T1", "opened", "2026-10-05T10:00:00Z", event_id="t1-open"),
+    ticket("T1", "responded", "2026-10-05T10:30:00Z", event_id="t1-reply"),
+    ticket("T1", "responded", "2026-10-05T11:00:00Z", event_id="t1-again"),  # not its first
+    ticket("T2", "opened", "2026-10-06T10:00:00Z", event_id="t2-open"),
+    ticket("T2", "responded", "2026-10-06T11:30:00Z", event_id="t2-reply"),  # 90 min: late
+    ticket("T3", "opened", "2026-10-07T10:00:00Z", event_id="t3-open"),  # never answered
+    ticket("T4", "opened", "2026-10-08T10:00:00Z", priority="P3", event_id="t4-open"),
+    ticket("T5", "opened", "2026-10-31T22:30:00Z", event_id="t5-open"),  # 23:30 CET: October
+    ticket("T5", "responded", "2026-10-31T23:20:00Z", event_id="t5-reply"),  # in November, on time
+    ticket("T6", "opened", "2026-11-03T10:00:00Z", event_id="t6-open"),  # the clock: October final
+]
+
+
+def test_a_response_month_from_its_events() -> None:
+    explanation = explain_from_events([RESPONSE_CONTRACT], "acme", "p1-response", "2026-10", RESPONSE_EVENTS)
+    tickets = {events: text for text, events in steps(explanation, "Tickets")}
+    assert tickets[("t1-open", "t1-reply")].endswith(
+        "responded 2026-10-05 12:30:00+02:00 (2026-10-05 10:30:00Z), on time."
+    )
+    assert "deadline 2026-10-06 13:00:00+02:00 (2026-10-06 11:00:00Z)" in tickets[("t2-open", "t2-reply")]
+    assert tickets[("t2-open", "t2-reply")].endswith("missed.")
+    assert tickets[("t3-open",)].endswith("not responded, missed.")
+    assert tickets[("t4-open",)] == "Not counted: T4 has priority P3."
+    assert tickets[("t5-open", "t5-reply")].endswith("on time.")
+    assert ("Counted 4, on time 2, missed 2.", ()) in steps(explanation, "Tickets")
+    arithmetic = [text for text, _ in steps(explanation, "Arithmetic")]
+    # 100 x 2 / 4 = 50 < 90: missed, tier 5% -> 5% of 12,000.00 EUR = 600.00 EUR
+    assert arithmetic[0] == "attained = 100 × 2 / 4."
+    assert arithmetic[1].startswith("Attained 50.000% against the target 90%: missed")
+    assert arithmetic[-1].startswith("Amount: 12,000.00 EUR × 5 / 100 = 600.00 EUR")
+
+
+def test_the_ledger_gives_the_same_arithmetic(tmp_path: Path) -> None:
+    lines = UPTIME_EVENTS
+    engine = Engine([UPTIME_CONTRACT], timedelta(hours=1))
+    for line in lines:
+        engine.apply(decode_event(line))
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", [UPTIME_CONTRACT])
+    try:
+        ledger.record_details([d.to_record() for d in engine.clause_details()])
+        ledger.write_results(r.to_record() for r in engine.results())
+        records = ledger.read_results("acme")
+        details = ledger.read_details("acme", "2026-10")["api-uptime"]
+    finally:
+        ledger.close()
+    from_ledger = explain_from_ledger(UPTIME_CONTRACT, "api-uptime", "2026-10", records, details)
+    from_events = explain_from_events([UPTIME_CONTRACT], "acme", "api-uptime", "2026-10", lines)
+    assert steps(from_ledger, "Arithmetic") == steps(from_events, "Arithmetic")
+    outages = [text for text, _ in steps(from_ledger, "Outages counted")]
+    # the two outages that count (the ledger keeps no ignored ones), then what it lacks
+    assert len(outages) == 3 and "counted in 2026-10 outside excluded time: 60 min" in outages[0]
+    assert outages[2].startswith("The ledger keeps each outage's and window's times")
+    with pytest.raises(ExplainError, match="no details of api-uptime in 2026-10"):
+        explain_from_ledger(UPTIME_CONTRACT, "api-uptime", "2026-10", records, None)
+
+
+def test_every_clause_of_the_sample_stream_is_explained_as_the_engine_computed_it() -> None:
+    # explain checks its derivation against the engine's result and raises if they differ
+    contracts = load_contracts(DEFAULT_CONTRACTS).contracts
+    lines = [orjson.dumps(e) for e in sample_events()]
+    for c in contracts:
+        for clause in c.clauses:
+            explanation = explain_from_events(contracts, c.id, clause.id, "2026-10", lines)
+            assert explanation.sections[-1].heading == "Arithmetic"
+
+
+def test_bad_requests_are_named() -> None:
+    with pytest.raises(ExplainError, match="has no clause 'nope'"):
+        explain_from_events([UPTIME_CONTRACT], "acme", "nope", "2026-10", UPTIME_EVENTS)
+    with pytest.raises(ExplainError, match="unknown contract 'other'"):
+        explain_from_events([UPTIME_CONTRACT], "other", "api-uptime", "2026-10", UPTIME_EVENTS)
+    with pytest.raises(ExplainError, match="2025-12 is outside the dates"):
+        explain_from_events([UPTIME_CONTRACT], "acme", "api-uptime", "2025-12", UPTIME_EVENTS)
+    with pytest.raises(ExplainError, match="no result for api-uptime of acme in 2026-12"):
+        explain_from_events([UPTIME_CONTRACT], "acme", "api-uptime", "2026-12", UPTIME_EVENTS)
+
+
+def slamon(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+
+
+def test_the_command_explains_from_a_file_and_from_a_ledger(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in sample_events()))
+    flags = ("--contract", "acme-hosting", "--clause", "api-uptime", "--period", "2026-10")
+    contracts = ("--contracts", str(DEFAULT_CONTRACTS))
+    result = slamon("explain", *flags, *contracts, "--events", str(events), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    outages = next(s for s in document["sections"] if s["heading"] == "Outages counted")
+    # the sample's api outages of October: 14 Oct 08:00Z-10:30Z and 27 Oct 19:00Z-21:00Z
+    assert [step["events"] for step in outages["steps"]] == [
+        ["api-20261014T080000", "api-20261014T103000"],
+        ["api-20261027T190000", "api-20261027T210000"],
+    ]
+    text = slamon("explain", *flags, *contracts, "--events", str(events)).stdout
+    assert "events: api-20261014T080000, api-20261014T103000" in text
+    missing = tmp_path / "none.db"
+    result = slamon("explain", *flags, *contracts, "--database", f"sqlite:///{missing}")
+    assert result.returncode == 2 and "no ledger at" in result.stderr and not missing.exists()
+    result = slamon(
+        "explain", *flags[:2], "--clause", "nope", "--period", "2026-10", *contracts, "--events", str(events)
+    )
+    assert result.returncode == 2 and "has no clause 'nope'" in result.stderr
+
+
+def test_a_clock_before_the_month_has_nothing_to_explain() -> None:
+    early = datetime(2026, 10, 1, tzinfo=UTC)
+    with pytest.raises(ExplainError, match="no result"):
+        explain_from_events([RESPONSE_CONTRACT], "acme", "p1-response", "2026-11", RESPONSE_EVENTS[:2], early)
+    assert Fraction(2090, 21) == Fraction(4389000, 44100)  # the uptime case's reduction
