@@ -253,14 +253,18 @@ def _write_output(content: str | bytes, output: str | None) -> int:
             sys.stdout.write(content)
         return 0
     try:
-        if isinstance(content, bytes):
-            Path(output).write_bytes(content)
-        else:
-            Path(output).write_text(content, encoding="utf-8")
+        _save(Path(output), content)
     except OSError as error:
         return _fail(f"cannot write {output}: {error.strerror}")
     print(f"written to {output}", file=sys.stderr)
     return 0
+
+
+def _save(path: Path, content: str | bytes) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
 
 
 def _month_of_contract(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -348,10 +352,7 @@ def _report_all(settings, ledger, period: str, fmt: str, out: Path) -> int:  # t
             failed = True
             continue
         try:
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
+            _save(target, content)
         except OSError as error:
             return _fail(f"cannot write {target}: {error.strerror}")
         print(target)
