@@ -63,8 +63,8 @@ from monitor.statements.chart import daily_chart
 from monitor.statements.model import ClauseStatement, OutageLine, Statement
 from monitor.wording import money_words, percent_words
 
-FORMATS = ("md", "html", "csv", "json", "pdf")
-TEXT_FORMATS = ("md", "html", "csv", "json")
+FORMATS = ("md", "html", "csv", "json")  # text, from ``render``
+FILE_FORMATS = (*FORMATS, "pdf")  # any, as bytes from ``render_bytes``
 
 FINAL, PROVISIONAL = "FINAL", "PROVISIONAL"
 NO_DETAILS = "Outage and ticket details are not available for this month in the ledger."
@@ -77,15 +77,15 @@ NO_CLAUSE_DATA = "No data received for this clause in the month: its figures res
 
 
 def render(statement: Statement, fmt: str) -> str:
-    """The statement as ``fmt`` (one of ``TEXT_FORMATS``)."""
+    """The statement as ``fmt`` (one of ``FORMATS``)."""
     renderer = _RENDERERS.get(fmt)
     if renderer is None:
-        raise ValueError(f"unknown text format {fmt!r}: expected one of {', '.join(TEXT_FORMATS)}")
+        raise ValueError(f"unknown text format {fmt!r}: expected one of {', '.join(FORMATS)}")
     return renderer(statement)
 
 
 def render_bytes(statement: Statement, fmt: str) -> bytes:
-    """The statement as a file's bytes in any of ``FORMATS`` (text formats in UTF-8)."""
+    """The statement as a file's bytes in any of ``FILE_FORMATS`` (text formats in UTF-8)."""
     if fmt == "pdf":
         from monitor.statements.pdf import html_to_pdf
 
