@@ -226,3 +226,20 @@ def test_a_clock_before_the_month_has_nothing_to_explain() -> None:
     with pytest.raises(ExplainError, match="no result"):
         explain_from_events([RESPONSE_CONTRACT], "acme", "p1-response", "2026-11", RESPONSE_EVENTS[:2], early)
     assert Fraction(2090, 21) == Fraction(4389000, 44100)  # the uptime case's reduction
+
+
+def test_an_amended_month_is_explained_under_the_terms_then_in_force() -> None:
+    # "Fee increase" from 1 Oct 2026: 12,000.00 -> 20,000.00 EUR. The uptime case misses its
+    # 99.6% target in October (2090/21 %), tier 5%: 5% of 20,000.00 = 1,000.00 EUR.
+    document = UPTIME_CONTRACT.model_dump(mode="json", exclude_none=True)
+    document["amendments"] = [
+        {"effective_from": "2026-10-01", "title": "Fee increase", "monthly_fee": "20000.00"}
+    ]
+    amended = type(UPTIME_CONTRACT).model_validate(document)
+    explanation = explain_from_events([amended], "acme", "api-uptime", "2026-10", UPTIME_EVENTS)
+    terms = [text for text, _ in steps(explanation, "Terms in force")]
+    assert "In force in 2026-10: the amendment 'Fee increase'." in terms
+    assert "Monthly fee 20,000.00 EUR." in terms
+    assert steps(explanation, "Arithmetic")[-1][0].startswith(
+        "Amount: 20,000.00 EUR × 5 / 100 = 1,000.00 EUR"
+    )

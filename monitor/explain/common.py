@@ -27,6 +27,7 @@ class ClauseContext:
     end: int
     clock: int  # µs: the figures cover [start, min(end, clock))
     final: bool
+    terms: str = "the base terms"  # which terms are in force in the period, in words
 
     @property
     def until(self) -> int:
@@ -73,6 +74,7 @@ def terms_section(ctx: ClauseContext, kind_terms: list[Step]) -> Section:
     contract, clause = ctx.contract, ctx.clause
     steps = [
         Step(f"Contract {contract.id}: {contract.customer} (customer) and {contract.provider} (provider)."),
+        Step(f"In force in {ctx.period}: {ctx.terms}."),
         Step(f"Monthly fee {money_words(contract.monthly_fee, contract.currency)}."),
         Step(
             "Credit cap: "

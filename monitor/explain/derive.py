@@ -14,6 +14,7 @@ from monitor.events import Event, InvalidEvent, decode_event
 from monitor.explain.common import ClauseContext, arithmetic_section, period_section, terms_section
 from monitor.explain.kinds import ClauseExplainer, Derived, explainers
 from monitor.explain.model import ExplainError, Explanation
+from monitor.terms import Terms, terms_for_period
 from monitor.timeutil import to_us
 
 
@@ -29,7 +30,8 @@ def explain_from_events(
 ) -> Explanation:
     """Replay ``lines`` as ``slamon replay`` does, keeping the counted events that bear on the
     clause (late, duplicate and invalid ones are not counted), and derive the period's figure."""
-    contract, clause, explainer = _find(contracts, contract_id, clause_id)
+    terms, clause, explainer = _find(contracts, contract_id, clause_id, period)
+    contract = terms.contract
     engine = Engine(contracts, allowed_lateness)
     kept: list[Event] = []
     for line in lines:
@@ -46,7 +48,7 @@ def explain_from_events(
         raise ExplainError("no valid event in the input: nothing to explain")
     engine.advance_to(clock)
     records = [r.to_record() for r in engine.results(clock) if r.contract == contract.id]
-    ctx = _context(contract, clause, period, clock, records)
+    ctx = _context(terms, clause, period, clock, records)
     return _explanation(ctx, explainer.from_events(ctx, kept), records, source)
 
 
@@ -58,36 +60,42 @@ def explain_from_ledger(
     details: dict[str, Any] | None,
 ) -> Explanation:
     """From the ledger's results of the contract and its detail record of the clause and period."""
-    _, clause, explainer = _find([contract], contract.id, clause_id)
+    terms, clause, explainer = _find([contract], contract.id, clause_id, period)
     if details is None:
         raise ExplainError(
             f"the ledger has no details of {clause_id} in {period} (outages, windows, tickets): "
             "explain it from the events with --events FILE --contracts DIR"
         )
-    ctx = _context(contract, clause, period, details["details"]["as_of"], records)
+    ctx = _context(terms, clause, period, details["details"]["as_of"], records)
     return _explanation(ctx, explainer.from_details(ctx, details), records, "the ledger")
 
 
 def _find(
-    contracts: Sequence[Contract], contract_id: str, clause_id: str
-) -> tuple[Contract, Clause, ClauseExplainer]:
+    contracts: Sequence[Contract], contract_id: str, clause_id: str, period: str
+) -> tuple[Terms, Clause, ClauseExplainer]:
+    """The terms in force in ``period`` (the base terms or an amendment's), the clause under
+    them and its kind's explainer."""
     contract = next((c for c in contracts if c.id == contract_id), None)
     if contract is None:
         known = ", ".join(sorted(c.id for c in contracts)) or "none"
         raise ExplainError(f"unknown contract {contract_id!r} (known: {known})")
-    clause = next((c for c in contract.clauses if c.id == clause_id), None)
+    terms = terms_for_period(contract, period)
+    clause = next((c for c in terms.contract.clauses if c.id == clause_id), None)
     if clause is None:
-        known = ", ".join(c.id for c in contract.clauses)
-        raise ExplainError(f"contract {contract.id} has no clause {clause_id!r} (its clauses: {known})")
+        known = ", ".join(c.id for c in terms.contract.clauses)
+        raise ExplainError(
+            f"contract {contract.id} has no clause {clause_id!r} in {period} (its clauses then: {known})"
+        )
     explainer = explainers().get(clause.kind)
     if explainer is None:
         raise ExplainError(f"clauses of kind {clause.kind!r} cannot be explained yet")
-    return contract, clause, explainer
+    return terms, clause, explainer
 
 
 def _context(
-    contract: Contract, clause: Clause, period: str, clock: int | None, records: Sequence[dict[str, Any]]
+    terms: Terms, clause: Clause, period: str, clock: int | None, records: Sequence[dict[str, Any]]
 ) -> ClauseContext:
+    contract = terms.contract
     calendar = ContractCalendar(contract)
     start, end = calendar.bounds(period)
     if end <= start or calendar.key_of(start) != period:
@@ -95,7 +103,8 @@ def _context(
     record = _record(records, clause.id, period)
     if record is None or clock is None or clock <= start:
         raise ExplainError(f"no result for {clause.id} of {contract.id} in {period}: no data for it yet")
-    return ClauseContext(contract, clause, period, start, end, clock, bool(record["final"]))
+    title = "the base terms" if terms.is_base else f"the amendment {terms.title!r}"
+    return ClauseContext(contract, clause, period, start, end, clock, bool(record["final"]), title)
 
 
 def _record(records: Sequence[dict[str, Any]], clause_id: str, period: str) -> dict[str, Any] | None:
