@@ -243,3 +243,21 @@ def test_an_amended_month_is_explained_under_the_terms_then_in_force() -> None:
     assert steps(explanation, "Arithmetic")[-1][0].startswith(
         "Amount: 20,000.00 EUR × 5 / 100 = 1,000.00 EUR"
     )
+
+
+def test_a_chronic_clause_shows_the_months_that_make_it_chronic() -> None:
+    # missed in 2 of the last 3 months adds 7%: September (5 h down of 720 h: 99.31% < 99.6)
+    # and October (2090/21 % < 99.6) -> October: tier 5% + 7% = 12% of 12,000.00 = 1,440.00 EUR
+    document = UPTIME_CONTRACT.model_dump(mode="json", exclude_none=True)
+    document["clauses"][0]["chronic"] = {"missed": 2, "of_last": 3, "credit_percent": 7}
+    chronic = type(UPTIME_CONTRACT).model_validate(document)
+    september = [
+        status("2026-09-10T00:00:00Z", "down", event_id="sep-down"),
+        status("2026-09-10T05:00:00Z", "up", event_id="sep-up"),
+    ]
+    events = [*september, *UPTIME_EVENTS]  # in time order
+    explanation = explain_from_events([chronic], "acme", "api-uptime", "2026-10", events)
+    arithmetic = [text for text, _ in steps(explanation, "Arithmetic")]
+    assert "Chronic: missed in 2 of the last 3 months (2026-09, 2026-10): adds 7%." in arithmetic
+    assert "Clause credit: 12% of the monthly fee." in arithmetic
+    assert arithmetic[-1].startswith("Amount: 12,000.00 EUR × 12 / 100 = 1,440.00 EUR")

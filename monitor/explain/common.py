@@ -155,6 +155,18 @@ def arithmetic_section(
                 + (f"; remedy open: {remedy_words(rule.remedy)}." if rule.remedy != "none" else ".")
             )
         )
+    chronic = getattr(clause, "chronic", None)
+    record = next((r for r in history if r["period"] == ctx.period), None)
+    if chronic is not None and record is not None and record.get("chronic"):
+        missed = [r["period"] for r in history if not r["met"]][-chronic.missed :]
+        credit += chronic.credit_percent
+        steps.append(
+            Step(
+                f"Chronic: missed in {chronic.missed} of the last {chronic.of_last} months "
+                f"({', '.join(missed)}): adds {percent_words(chronic.credit_percent)}"
+                + (f"; remedy open: {remedy_words(chronic.remedy)}." if chronic.remedy != "none" else ".")
+            )
+        )
     steps.append(Step(f"Clause credit: {percent_words(credit)} of the monthly fee."))
     _check(ctx, met, count, credit, history)
     steps += _contract_steps(ctx, credit, contract_records)
