@@ -334,3 +334,10 @@ def test_dockerfile_is_multi_stage_non_root_and_runs_the_worker() -> None:
     assert re.search(r"^EXPOSE 9464$", text, re.M)
     assert 'ENTRYPOINT ["slamon"]' in text
     assert 'CMD ["worker"]' in text
+
+
+def test_the_runtime_image_can_print_pdf_statements() -> None:
+    # WeasyPrint loads Pango at run time; python:3.11-slim has neither it nor a font
+    runtime = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").split(" AS runtime", 1)[1]
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
+        assert package in runtime, package
