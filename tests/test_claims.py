@@ -98,7 +98,7 @@ def test_claims_split_the_owed_credit(setup: tuple[Path, str]) -> None:
         "expired": "100.00",
     }
     text = slamon(setup, "liability", "--as-of", "2026-04-10T00:00:00Z").stdout
-    assert "EUR: owed 300.00 (claimed 100.00, claimable 100.00, expired 100.00)" in text
+    assert "EUR: owed 300.00 EUR (claimed 100.00 EUR, claimable 100.00 EUR, expired 100.00 EUR)" in text
     assert "acme 2026-03: 100.00 EUR, until 2026-04-30" in text
 
 
