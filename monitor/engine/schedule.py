@@ -56,7 +56,7 @@ class MaintenanceSchedule:
         """Each scheduled window overlapping ``[lo, hi)`` (and the contract's periods), clipped,
         not merged: (its index in ``maintenance.windows``, start, end, the RRULE occurrence's
         local start in ISO 8601, or None for a one-off window). For explanations."""
-        found = [
+        found: list[tuple[int, int, int, str | None]] = [
             (self._rule_places[number], start, end, from_us(start).astimezone(self._zone).isoformat())
             for number, start, end in self._rule_occurrences(lo, hi)
         ]
