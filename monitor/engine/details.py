@@ -42,6 +42,7 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
             for start, end, counted in lines.get(result.period, [])
         ]
         maintenance = [list(line) for line in state.excluded_lines(result.period, clock)]
+        announcements = state.announcements_in(result.period, clock)
         data = {
             "kind": "uptime",
             "as_of": clock,
@@ -49,6 +50,9 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
             "outages_total": len(outages),
             "maintenance": maintenance[:MAX_LINES],
             "maintenance_total": len(maintenance),
+            # every announcement touching the period, excluded or not (too short a notice),
+            # with its event id: [start, end, announced at, event id]
+            "announcements": [list(a) for a in announcements[:MAX_LINES]],
             "events_received": state.received.received(result.period),
         }
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))

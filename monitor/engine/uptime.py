@@ -229,6 +229,15 @@ class UptimeClauseState:
             lines += [(a, b, "announced") for a, b in announced]
         return sorted(lines)
 
+    def announcements_in(self, key: PeriodKey, clock: int) -> list[tuple[int, int, int, str]]:
+        """The maintenance announcements of the service overlapping a period before ``clock``
+        (with or without enough notice), for explanations; none when maintenance is not excluded."""
+        if not self.clause.exclude_maintenance:
+            return []
+        start, end = self.calendar.bounds(key)
+        hi = min(end, clock)
+        return [a for a in self.timeline.announcements if a[0] < hi and a[1] > start]
+
     def results(self, clock: int, settled: int | None) -> ClauseFigures:
         """Figures of every period started before ``clock``, over its part before ``clock``.
 

@@ -21,7 +21,7 @@ from monitor.timeutil import span_us, to_us
 from monitor.wording import duration_words
 
 LEDGER_HAS_NO_IDS = (
-    "The ledger keeps each outage's and window's times, not the ids of the events behind them: "
+    "The ledger keeps each outage's times, not the ids of the status events at its edges: "
     "`slamon explain --events FILE` names them."
 )
 
@@ -70,7 +70,11 @@ class UptimeExplainer:
         statuses = sorted(
             (to_us(e.at), e.event_id, e.status == "down") for e in events if isinstance(e, StatusEvent)
         )
-        announced = [e for e in events if isinstance(e, MaintenanceEvent)]
+        announced = [
+            (to_us(e.start), to_us(e.end), to_us(e.at), e.event_id)
+            for e in events
+            if isinstance(e, MaintenanceEvent)
+        ]
         window_steps, excluded = self._excluded(ctx, announced)
         outage_steps: list[Step] = []
         downtime = 0
@@ -102,16 +106,16 @@ class UptimeExplainer:
         return self._derived(ctx, window_steps, excluded, outage_steps, downtime)
 
     def _excluded(
-        self, ctx: ClauseContext, announced: list[MaintenanceEvent]
+        self, ctx: ClauseContext, announced: Sequence[Sequence[Any]]
     ) -> tuple[list[Step], list[Interval]]:
+        """The scheduled windows and the announcements (start, end, announced at, event id)."""
         clause = _uptime(ctx)
         lo, hi = ctx.start, ctx.until
         if not clause.exclude_maintenance:
             return [], []
         steps, intervals = self._scheduled(ctx)
         notice = ctx.contract.maintenance.announced_min_notice
-        for event in sorted(announced, key=lambda e: (e.start, e.event_id)):
-            start, end, at = to_us(event.start), to_us(event.end), to_us(event.at)
+        for start, end, at, event_id in sorted(tuple(a) for a in announced):
             if start >= hi or end <= lo:
                 continue
             given = start - at
@@ -121,7 +125,7 @@ class UptimeExplainer:
                 steps.append(
                     Step(
                         f"Not excluded: maintenance {window} announced {_ahead(given)} ahead ({required}).",
-                        (event.event_id,),
+                        (event_id,),
                     )
                 )
                 continue
@@ -131,7 +135,7 @@ class UptimeExplainer:
                 Step(
                     f"Announced maintenance {window}, announced {_ahead(given)} ahead: "
                     f"{minutes(piece[1] - piece[0])} min in the period.",
-                    (event.event_id,),
+                    (event_id,),
                 )
             )
         return steps, merge(intervals)
@@ -157,16 +161,19 @@ class UptimeExplainer:
     # from the ledger ---------------------------------------------------------------------
     def from_details(self, ctx: ClauseContext, details: dict[str, Any]) -> Derived:
         data = details["details"]
-        window_steps, _ = self._scheduled(ctx)  # the ledger's scheduled lines, with their sources
-        for start, end, kind in data["maintenance"]:
-            if kind != "scheduled":
-                window_steps.append(
-                    Step(
-                        f"Announced maintenance {ctx.both(start)} to {ctx.both(end)}: "
-                        f"{minutes(end - start)} min."
+        if "announcements" in data:  # the announcements themselves, with their event ids
+            window_steps, excluded = self._excluded(ctx, data["announcements"])
+        else:  # a ledger written before they were kept: the merged windows only
+            window_steps, _ = self._scheduled(ctx)
+            for start, end, kind in data["maintenance"]:
+                if kind != "scheduled":
+                    window_steps.append(
+                        Step(
+                            f"Announced maintenance {ctx.both(start)} to {ctx.both(end)}: "
+                            f"{minutes(end - start)} min."
+                        )
                     )
-                )
-        excluded = merge((start, end) for start, end, _ in data["maintenance"])
+            excluded = merge((start, end) for start, end, _ in data["maintenance"])
         outage_steps = [
             Step(
                 f"Outage from {ctx.both(start)} to "
