@@ -150,7 +150,8 @@ class Engine:
             if timeline is not None:
                 is_down = event.status == "down"  # type: ignore[union-attr]
                 timeline.add_status(at, event_id, is_down)
-                self._received(event.service, at)  # type: ignore[union-attr]
+                for state in self._uptime.get(event.service, ()):  # type: ignore[union-attr]
+                    state.received.add(at)
                 if is_down:
                     self.watch.down_status(event.service, at)  # type: ignore[union-attr]
         elif kind == "maintenance":
