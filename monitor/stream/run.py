@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 
 import faust
@@ -21,6 +22,19 @@ from monitor.ledger.store import Ledger
 from monitor.settings import Settings
 from monitor.stream.app import Worker
 from monitor.stream.faust_patches import fix_faust_recovery_seek_order, shorten_fetch_wait
+from monitor.terms_guard import check_terms, refusal
+
+
+def history_kept(ledger: Ledger, contracts: Sequence[Contract]) -> bool:
+    """The terms of every month the ledger has begun must be those it began under (SPEC.md
+    section 12): otherwise say which and what to do instead. Removed contracts are reported."""
+    check = check_terms(contracts, ledger.read_fingerprints())
+    for contract in check.removed:
+        note = f"slamon: contract {contract} is no longer loaded; its months stay in the ledger"
+        print(note, file=sys.stderr)
+    if not check.ok:
+        print(f"slamon: error: {refusal(check)}", file=sys.stderr)
+    return check.ok
 
 
 def run_worker(
@@ -35,6 +49,9 @@ def run_worker(
     if settings.broker_kind == "dev":
         shorten_fetch_wait()
     ledger = Ledger(settings.database, contracts)
+    if not history_kept(ledger, contracts):
+        ledger.close()
+        return 2
     metrics = Metrics()
     if settings.metrics_port:
         start_http_server(settings.metrics_port, settings.metrics_host, registry=metrics.registry)
