@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alerting.metrics import Metrics
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
 from monitor.replay import replay
+from monitor.stream.ledger_writer import LedgerWriter
 from tests.builders import outage, plain_document
 from tests.conftest import REPO
 
@@ -117,3 +119,24 @@ def test_a_claim_for_a_month_not_in_the_ledger_is_refused(setup: tuple[Path, str
     assert result.returncode == 2 and "no result for acme in 2026-09" in result.stderr
     unknown = slamon(setup, "claim", "--contract", "nope", "--period", "2026-02")
     assert unknown.returncode == 2 and "unknown contract 'nope'" in unknown.stderr
+
+
+def test_the_worker_exports_the_split_as_metrics(setup: tuple[Path, str]) -> None:
+    contracts, url = setup
+    assert claim(setup, "2026-02", "2026-03-10T00:00:00Z").returncode == 0
+    loaded = load_contracts(contracts).contracts
+    metrics = Metrics()
+    ledger = Ledger(url, loaded)
+    try:
+        LedgerWriter(ledger, metrics, loaded)._set_credit_gauges({"acme"})
+    finally:
+        ledger.close()
+    labels = {"contract": "acme", "currency": "EUR"}
+
+    def gauge(state: str) -> float | None:
+        return metrics.registry.get_sample_value(f"slamon_contract_credit_{state}_amount", labels)
+
+    # at the wall clock (after 2026-05-01, the last deadline): February claimed, January and
+    # March never claimed and past their windows -> 100.00 claimed, 200.00 expired
+    assert (gauge("claimed"), gauge("claimable"), gauge("expired")) == (100.0, 0.0, 200.0)
+    assert gauge("final") == 300.0

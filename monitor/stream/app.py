@@ -67,6 +67,7 @@ class Worker:
         deliverer: WebhookDeliverer | None = None,
     ) -> None:
         self.settings = settings
+        self.contracts = contracts
         self.ledger = ledger
         self.metrics = metrics if metrics is not None else Metrics()
         self.outbox = outbox
@@ -117,7 +118,8 @@ class Worker:
         app = self.app
         app.agent(self.inputs_topic, name="slamon-inputs")(self.inputs.consume)
         if self.ledger is not None:
-            app.agent(self.results_topic, name="slamon-ledger")(LedgerWriter(self.ledger, self.metrics).write)
+            writer = LedgerWriter(self.ledger, self.metrics, self.contracts)
+            app.agent(self.results_topic, name="slamon-ledger")(writer.write)
             app.agent(self.notices_topic, name="slamon-notices")(self.notices.record)
         app.timer(interval=1.0)(self.results.publish)
         app.timer(interval=1.0)(self.positions.learn_end_offsets)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -26,6 +27,10 @@ class ResultsLedger(Protocol):
 
     def read_results(self, contract: str | None = None) -> list[dict[str, Any]]:
         """The stored result records (of one contract, or of all)."""
+        ...
+
+    def read_claims(self) -> dict[tuple[str, str], datetime]:
+        """When each (contract, period) credit was claimed (UTC)."""
         ...
 
     def record_notices(self, notices: Sequence[dict[str, Any]]) -> list[str]:

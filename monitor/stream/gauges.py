@@ -10,6 +10,7 @@ import faust
 from alerting.metrics import Metrics
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
+from monitor.terms import all_clauses
 
 
 def set_clause_gauges(metrics: Metrics, processor: PartitionProcessor) -> None:
@@ -37,7 +38,7 @@ def forget_clause_gauges(metrics: Metrics, processor: PartitionProcessor) -> Non
         metrics.consecutive,
     ):
         for contract in processor.engine.contracts.values():
-            for clause in contract.clauses:
+            for clause in all_clauses(contract):
                 with contextlib.suppress(KeyError):
                     gauge.remove(contract.id, clause.id)
     with contextlib.suppress(KeyError):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 import faust
 import orjson
 
 from alerting.metrics import Metrics
-from monitor.engine.liability import liabilities
+from monitor.contract import Contract
+from monitor.statements.liability import build_liability
 from monitor.stream.collaborators import ResultsLedger
 from monitor.stream.ledger_calls import call_until_done
+from monitor.timeutil import to_us
 
 RESULTS_BATCH = 500
 RESULTS_BATCH_SECONDS = 0.5
@@ -17,9 +22,10 @@ RESULTS_BATCH_SECONDS = 0.5
 class LedgerWriter:
     """Results are keyed by contract, so one writer sees every clause of a contract."""
 
-    def __init__(self, ledger: ResultsLedger, metrics: Metrics) -> None:
+    def __init__(self, ledger: ResultsLedger, metrics: Metrics, contracts: Sequence[Contract] = ()) -> None:
         self._ledger = ledger
         self._metrics = metrics
+        self._contracts = contracts
 
     async def write(self, stream: faust.StreamT) -> None:
         """The agent: clause and detail records into the ledger, then the credit gauges of the
@@ -33,9 +39,15 @@ class LedgerWriter:
             await call_until_done(self._set_credit_gauges, {record["contract"] for record in clauses})
 
     def _set_credit_gauges(self, contracts: set[str]) -> None:
+        """Owed (split by claims at the wall clock) and projected credit of each contract."""
         metrics = self._metrics
+        claims = {key: to_us(at) for key, at in self._ledger.read_claims().items()}
+        now = to_us(datetime.now(UTC))
         for contract in contracts:
-            for entry in liabilities(self._ledger.read_results(contract)):
+            records = self._ledger.read_results(contract)
+            for entry in build_liability(records, self._contracts, None, claims, now):
                 labels = (entry.contract, entry.currency)
                 metrics.credit_final.labels(*labels).set(float(entry.owed))
                 metrics.credit_projected.labels(*labels).set(float(entry.projected))
+                for state, gauge in metrics.credit_claims.items():
+                    gauge.labels(*labels).set(float(getattr(entry, state)))
