@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     database: str = "sqlite:///slamon.db"
     allowed_lateness: Duration = timedelta(hours=1)
     idle_timeout: Duration = timedelta(minutes=5)
+    max_future_skew: Duration = Field(
+        timedelta(hours=1), description="inputs further ahead of the wall clock are refused"
+    )
     partitions: int = Field(4, ge=1, le=1024)
     replication: int = Field(1, ge=1, le=16, description="replication factor of the topics faust creates")
     app_id: str = Field("slamon", pattern=r"^[A-Za-z0-9._-]+$")
@@ -113,7 +116,7 @@ class Settings(BaseSettings):
             raise ValueError(f"database must be sqlite:/// or postgresql://, got {url.get_backend_name()!r}")
         return value
 
-    @field_validator("allowed_lateness", "idle_timeout")
+    @field_validator("allowed_lateness", "idle_timeout", "max_future_skew")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

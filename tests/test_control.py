@@ -31,9 +31,10 @@ def test_what_the_worker_writes_is_read_back() -> None:
     assert read_clock(key, value, headers, NOW_US) == NOW_US  # the bound itself is allowed
 
 
-def test_records_without_the_header_are_not_control_messages() -> None:
-    assert read_clock(b"api", b"{}", None, BOUND) is None
-    assert read_clock(CLOCK_KEY, b"", [("trace-id", b"1")], BOUND) is None
+@pytest.mark.parametrize("headers", [None, {}, [], {"trace": b"x"}, [("trace-id", b"1")]])
+def test_records_without_the_header_are_not_control_messages(headers) -> None:
+    assert read_clock(b"api", b"{}", headers, BOUND) is None
+    assert read_clock(CLOCK_KEY, b"", headers, BOUND) is None
 
 
 @pytest.mark.parametrize(

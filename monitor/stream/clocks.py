@@ -1,44 +1,30 @@
 """The input partitions' clocks: clock messages, the idle rule, and caught-up sources following.
 
-A clock message is an empty record with the header ``slamon-clock`` (microseconds since the
-epoch) appended to an input partition; being in the log, it is read after everything before it.
+A clock message (its form: ``monitor.stream.control``) is appended to an input partition;
+being in the log, it is read after everything before it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection
 from datetime import timedelta
 
 import faust
 from faust.types import TP
 
+from monitor.stream.control import carries_clock, clock_message
 from monitor.stream.faust_patches import faust_is_rebalancing
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
 
-CLOCK_HEADER = "slamon-clock"
 IDLE_CHECKS_MAX_SECONDS = 5.0  # the idle rule looks at least this often ...
 IDLE_CHECKS_MIN_SECONDS = 0.2  # ... and at most this often (else four times per idle timeout)
 
 
-Headers = Mapping[str, bytes] | Sequence[tuple[str, bytes]]
-
-
-def clock_header(headers: Headers | None) -> int | None:
-    """The clock a message's headers carry (microseconds), or None for an ordinary message.
-    faust hands headers over as a mapping or as a list of (name, value) pairs."""
-    if not headers:
-        return None
-    items: Iterable[tuple[str, bytes]] = headers.items() if isinstance(headers, Mapping) else headers
-    for name, value in items:
-        if name == CLOCK_HEADER:
-            return int(value)
-    return None
-
-
 def is_clock_message(event: faust.EventT) -> bool:
-    return clock_header(event.message.headers) is not None
+    """Whether a record claims to be a clock message, in whatever form (a forged one too)."""
+    return carries_clock(event.message.headers)
 
 
 class IdleRule:
@@ -73,10 +59,9 @@ class IdleRule:
                 continue
             if now - self._last_input.setdefault(tp, now) < self._idle_s or not self._positions.caught_up(tp):
                 continue
-            wall_us = time.time_ns() // 1000
-            await self._app.topic(tp.topic).send(
-                partition=tp.partition, value=b"", headers={CLOCK_HEADER: str(wall_us).encode()}
-            )
+            key, value, headers = clock_message(time.time_ns() // 1000)
+            topic = self._app.topic(tp.topic)
+            await topic.send(key=key, value=value, partition=tp.partition, headers=headers)
             self._last_input[tp] = now
 
 

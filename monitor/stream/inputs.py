@@ -15,19 +15,21 @@ from collections.abc import Awaitable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import faust
-import orjson
 from faust.types import TP
 
 from alerting.metrics import Metrics
 from monitor.contract import Contract
-from monitor.engine import Outcome
+from monitor.engine import Outcome, Verdict
 from monitor.settings import Settings, Topics
-from monitor.stream.clocks import IdleRule, clock_header, is_clock_message, let_caught_up_sources_follow
+from monitor.stream.clocks import IdleRule, is_clock_message, let_caught_up_sources_follow
+from monitor.stream.control import RefusedControl, read_clock
+from monitor.stream.deadletter import dead_letter_key, dead_letter_value
 from monitor.stream.notices import Notices
 from monitor.stream.partitions import PartitionKey, Stream
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
 from monitor.stream.results import ResultsPublisher
+from monitor.timeutil import span_us
 
 log = logging.getLogger("slamon.worker")
 
@@ -78,7 +80,8 @@ class InputReader:
         self._idle = idle
         self._results = results
         self._notices = notices
-        self._deadletter = deadletter
+        self.deadletter = deadletter  # where refused inputs go
+        self._max_skew_us = span_us(settings.max_future_skew)
         self._metrics = metrics
         self._unacked: dict[PartitionKey, list[faust.EventT]] = {}
         # deliveries of the notices and dead letters an unwritten journal batch caused
@@ -151,22 +154,38 @@ class InputReader:
                 self._batch_started.pop(key, None)
 
     async def _process(self, processor: PartitionProcessor, key: PartitionKey, event: faust.EventT) -> None:
+        """Any record (key, value and headers as a producer wrote them) is applied, or counted and
+        dead-lettered with the reason: none raises. Nothing dated more than ``max_future_skew``
+        after the wall clock moves a clock."""
         message = event.message
-        clock_us = clock_header(message.headers)
+        value: bytes = event.value or b""
+        not_after = time.time_ns() // 1000 + self._max_skew_us
+        try:
+            clock_us = read_clock(message.key, value, message.headers, not_after)
+        except RefusedControl as refused:
+            await self._refuse(key, event, refused.verdict)
+            return
         if clock_us is not None:
             if processor.advance(clock_us, source=message.topic):
                 self._results.touch(key)
             await self._state_notices(processor, key)
             return
-        handled = processor.handle(event.value, source=message.topic, offset=message.offset)
+        handled = processor.handle(value, source=message.topic, offset=message.offset, not_after=not_after)
         outcome = handled.verdict.outcome
-        self._metrics.events.labels(message.topic, outcome.value).inc()
         if outcome is Outcome.APPLIED:
+            self._metrics.events.labels(message.topic, outcome.value).inc()
             self._results.touch(key)
             let_caught_up_sources_follow(processor, message.tp, self._positions)
-        elif outcome is not Outcome.DUPLICATE:
-            await self._dead_letter(key, event, handled.verdict.reason or outcome.value)
+        else:
+            await self._refuse(key, event, handled.verdict)
         await self._state_notices(processor, key)
+
+    async def _refuse(self, key: PartitionKey, event: faust.EventT, verdict: Verdict) -> None:
+        """Count an input that was not applied; dead-letter it unless it is a duplicate."""
+        message = event.message
+        self._metrics.events.labels(message.topic, verdict.outcome.value).inc()
+        if verdict.outcome is not Outcome.DUPLICATE:
+            await self._dead_letter(key, event, verdict.reason or verdict.outcome.value)
 
     async def _until_sent(self, key: PartitionKey) -> None:
         """Wait until the broker has every notice and dead letter the coming journal batch caused.
@@ -192,15 +211,9 @@ class InputReader:
             self._unstored.setdefault(key, []).append(record)
 
     async def _dead_letter(self, key: PartitionKey, event: faust.EventT, reason: str) -> None:
-        """The input, with why it was refused, to the dead-letter topic."""
+        """The input, with why it was refused, to the dead-letter topic (its first 16 KiB)."""
         message = event.message
-        value: bytes | None = event.value
-        record = {
-            "reason": reason,
-            "topic": message.topic,
-            "partition": message.partition,
-            "offset": message.offset,
-            "value": (value or b"").decode("utf-8", errors="replace"),
-        }
-        sent = await self._deadletter.send(key=message.key, value=orjson.dumps(record))
+        where = (message.topic, message.partition, message.offset)
+        letter = dead_letter_value(reason, *where, message.key, event.value)
+        sent = await self.deadletter.send(key=dead_letter_key(message.key), value=letter)
         self._unsent.setdefault(key, []).append(sent)
