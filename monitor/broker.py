@@ -21,7 +21,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
@@ -65,7 +65,43 @@ class BrokerError(RuntimeError):
     pass
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+class Broker(Protocol):
+    """What tests, benches and ``slamon dev-broker`` use of a broker they run: the bundled one
+    (``DevBroker``) or Apache Kafka (``monitor.kafka_broker.KafkaBroker``)."""
+
+    kind: ClassVar[Literal["dev", "kafka"]]  # the SLAMON_BROKER_KIND its clients need
+    port: int
+    advertised_port: int
+    log_path: Path
+
+    @property
+    def bootstrap(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> Self: ...
+
+    def stop(self) -> None: ...
+
+    def running(self) -> bool: ...
+
+    def log_tail(self, characters: int = 2000) -> str: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+def temporary_log(prefix: str) -> Path:
+    descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
+    os.close(descriptor)
+    return Path(name)
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the broker gets SIGTERM if the process (thread) that started it dies, even by SIGKILL."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -81,6 +117,8 @@ class DevBroker:
     thread that started it dies (so start it from a long-lived thread).
     """
 
+    kind: ClassVar[Literal["dev", "kafka"]] = "dev"
+
     def __init__(
         self,
         port: int | None = None,
@@ -91,11 +129,7 @@ class DevBroker:
     ) -> None:
         self.port = port or free_port()
         self.advertised_port = advertised_port or self.port  # another port: clients go through a proxy
-        if log_path is None:
-            descriptor, name = tempfile.mkstemp(prefix="slamon-broker-", suffix=".log")
-            os.close(descriptor)
-            log_path = Path(name)
-        self.log_path = Path(log_path)
+        self.log_path = Path(log_path) if log_path is not None else temporary_log("slamon-broker-")
         self.ready_timeout = ready_timeout
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -140,10 +174,10 @@ class DevBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=environment,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         try:
-            _run(_wait_until_ready(self.bootstrap, self._process, self.ready_timeout, self.log_path))
+            run_blocking(wait_until_ready(self.bootstrap, self._process, self.ready_timeout, self.log_path))
         except BaseException:
             self.stop()
             raise
@@ -162,7 +196,7 @@ class DevBroker:
             process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
     def log_tail(self, characters: int = 2000) -> str:
-        return _tail(self.log_path, characters)
+        return file_tail(self.log_path, characters)
 
     def __enter__(self) -> DevBroker:
         return self.start()
@@ -173,14 +207,14 @@ class DevBroker:
         self.stop()
 
 
-def _tail(path: Path, characters: int = 2000) -> str:
+def file_tail(path: Path, characters: int = 2000) -> str:
     try:
         return path.read_text(errors="replace")[-characters:]
     except OSError:
         return ""
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run``, also from code that already runs an event loop (in a helper thread then)."""
     try:
         asyncio.get_running_loop()
@@ -227,7 +261,7 @@ async def _answers_metadata(bootstrap: str) -> bool:
             await admin.close()
 
 
-async def _wait_until_ready(
+async def wait_until_ready(
     bootstrap: str, process: subprocess.Popen[bytes], timeout: float, log_path: Path
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -235,7 +269,7 @@ async def _wait_until_ready(
         if process.poll() is not None:
             raise BrokerError(
                 f"the broker exited with code {process.returncode} before it was ready; "
-                f"its log ({log_path}) ends with:\n{_tail(log_path)}"
+                f"its log ({log_path}) ends with:\n{file_tail(log_path)}"
             )
         # a plain connect first spares the log aiokafka's connection errors while it starts
         answered = await _accepts_connections(bootstrap) and await _answers_metadata(bootstrap)
@@ -244,7 +278,7 @@ async def _wait_until_ready(
         if time.monotonic() > deadline:
             raise BrokerError(
                 f"the broker at {bootstrap} did not answer Kafka requests within {timeout:.0f} s; "
-                f"its log ({log_path}) ends with:\n{_tail(log_path)}"
+                f"its log ({log_path}) ends with:\n{file_tail(log_path)}"
             )
         await asyncio.sleep(0.1)
 
@@ -294,12 +328,12 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def run_dev_broker(port: int | None, topics: Mapping[str, int]) -> None:
+def run_dev_broker(broker: Broker, topics: Mapping[str, int], description: str) -> None:
     """``slamon dev-broker``: start it, create the topics, print the address, wait for Ctrl-C."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so the broker child is stopped too
-    with DevBroker(port) as broker:
+    with broker:
         asyncio.run(create_topics(broker.bootstrap, topics))
-        print(f"bundled broker (memory only) at {broker.url}; topics: {', '.join(topics)}", flush=True)
+        print(f"{description} at {broker.url}; topics: {', '.join(topics)}", flush=True)
         print(f"log: {broker.log_path}; Ctrl-C stops it", flush=True)
         try:
             while broker.running():

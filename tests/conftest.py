@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled broker for the session, and live workers as subprocesses."""
+"""Shared fixtures: the bundled broker and Apache Kafka for the session, and live workers as
+subprocesses on either, with a SQLite or PostgreSQL ledger."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.broker import DevBroker, free_port
+from monitor.broker import Broker, DevBroker, free_port
+from monitor.kafka_broker import KafkaBroker
 from tests.databases import ledger_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,11 +29,25 @@ def dev_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevBroker]:
         yield broker
 
 
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """Apache Kafka (single node, KRaft) for the session; its jars are fetched on first use."""
+    directory = tmp_path_factory.mktemp("kafka")
+    with KafkaBroker(log_path=directory / "kafka.log", data_dir=directory / "data") as broker:
+        yield broker
+
+
+# faust's own environment variable (seconds; faust's default is 60): how long the group waits
+# for a member that stopped heartbeating. A deployment setting, not a broker workaround: the
+# tests that kill a worker on Apache Kafka would otherwise wait a minute for the group to move on.
+KAFKA_SESSION_TIMEOUT = {"BROKER_SESSION_TIMEOUT": "10"}
+
+
 @dataclass
 class LiveSetup:
     """Environment for one isolated live run: its own topics, consumer group and ledger."""
 
-    broker: DevBroker
+    broker: Broker
     database: str
     workdir: Path
     name: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
@@ -43,8 +59,8 @@ class LiveSetup:
         env = dict(os.environ)
         env.update(
             {
-                "SLAMON_BROKER": self.broker.url,
-                "SLAMON_BROKER_KIND": "dev",
+                "SLAMON_BROKER": f"kafka://127.0.0.1:{self.broker.advertised_port}",
+                "SLAMON_BROKER_KIND": self.broker.kind,
                 "SLAMON_DATABASE": self.database,
                 "SLAMON_APP_ID": self.name,
                 "SLAMON_PARTITIONS": "4",
@@ -54,6 +70,8 @@ class LiveSetup:
                 **{f"SLAMON_TOPIC_{t.upper()}": f"{self.name}.{t}" for t in TOPICS},
             }
         )
+        if self.broker.kind == "kafka":
+            env.update(KAFKA_SESSION_TIMEOUT)
         env.update(extra)
         return env
 
@@ -147,11 +165,26 @@ class LiveSetup:
 TOPICS = ("uptime", "maintenance", "tickets", "results", "deadletter", "notices")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live(request: pytest.FixtureRequest, dev_broker: DevBroker, tmp_path: Path) -> Iterator[LiveSetup]:
-    """A live setup on the session broker, with a SQLite or a fresh PostgreSQL ledger."""
-    with ledger_database(request.param, tmp_path, prefix="slamon_live") as database:
-        setup = LiveSetup(dev_broker, database, tmp_path)
+LIVE_SETUPS = ("dev-sqlite", "dev-postgresql", "kafka-sqlite", "kafka-postgresql")
+BROKERS = {"dev": "dev_broker", "kafka": "kafka_broker"}
+
+
+def live_on(*setups: str) -> pytest.MarkDecorator:
+    """Run a test that uses ``live`` on these broker-ledger pairs, e.g. ``live_on("kafka-sqlite")``
+    (without it: Apache Kafka with a SQLite ledger)."""
+    unknown = set(setups) - set(LIVE_SETUPS)
+    assert not unknown, f"unknown live setups {unknown}; known: {LIVE_SETUPS}"
+    return pytest.mark.parametrize("live", setups, indirect=True)
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveSetup]:
+    """A live setup on a session broker (the bundled one or Apache Kafka) with a fresh SQLite or
+    PostgreSQL ledger: ``live_on(...)`` chooses."""
+    broker_kind, database_kind = getattr(request, "param", "kafka-sqlite").split("-")
+    broker = request.getfixturevalue(BROKERS[broker_kind])
+    with ledger_database(database_kind, tmp_path, prefix="slamon_live") as database:
+        setup = LiveSetup(broker, database, tmp_path)
         try:
             yield setup
         finally:
@@ -159,7 +192,8 @@ def live(request: pytest.FixtureRequest, dev_broker: DevBroker, tmp_path: Path) 
                 setup.stop(process, signal.SIGKILL)
 
 
-BROKER_FIXTURES = {"dev_broker"}
+# fixtures that run a broker (``live`` picks one at run time, ``proxied`` starts its own)
+BROKER_FIXTURES = {"dev_broker", "kafka_broker", "live", "proxied"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

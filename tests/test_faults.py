@@ -1,5 +1,7 @@
 """Faults on the live path (marked slow; .ci/run runs them): whatever fails, no counted event
-is lost or counted twice, so the ledger still equals `slamon replay` on the same events."""
+is lost or counted twice, so the ledger still equals `slamon replay` on the same events.
+On Apache Kafka, what production runs; the backlog also on the bundled broker, whose reads slow
+down as a partition grows (see monitor.stream.faust_settings.lengthen_fetch_wait)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,15 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import orjson
 import pytest
 from sqlalchemy.engine import make_url
 
-from monitor.broker import DevBroker, free_port
+from monitor.broker import free_port
 from monitor.demo_stream import sample_events
-from tests.conftest import LiveSetup
+from monitor.kafka_broker import KafkaBroker
+from tests.conftest import LiveSetup, live_on
 from tests.tcp_proxy import TcpProxy
 from tests.test_live import (
     ended_contracts,
@@ -36,14 +38,13 @@ def stream(live: LiveSetup) -> Path:
     return prepared_stream(live.workdir)
 
 
+@live_on("kafka-postgresql")
 def test_the_ledger_writer_survives_lost_database_connections(live: LiveSetup, stream: Path) -> None:
     """The worker reaches PostgreSQL through a proxy. Its connections are cut (reset) and new ones
     refused while the second half of the stream arrives, so the writer must meet the failure: with
     idle connections only, the pool's pre-ping would replace them without the writer noticing.
     The idle timeout is longer than the pause between the halves (seconds): with the usual 3 s, a
     partition that had read its first half moved to the wall clock and the second half was late."""
-    if "postgresql" not in live.database:
-        pytest.skip("connections are cut on the way to the PostgreSQL server")
     expected = expected_records(live, stream)
     lines = stream.read_bytes().splitlines(keepends=True)
     first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
@@ -83,14 +84,13 @@ def _parse(stamp: str):  # type: ignore[no-untyped-def]
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
+@live_on("dev-sqlite", "kafka-sqlite")
 def test_a_burst_queued_while_the_worker_is_stopped_is_caught_up_with_nothing_late(
     live: LiveSetup,
 ) -> None:
     """The sample months and two earlier copies of them (100,000 events; SLAMON_BURST_COPIES
     sets the number of copies) wait in the topics while the worker is down; it reads them as a
     backlog. Copies are 70 days apart, so none overlaps the next in time."""
-    if "postgresql" in live.database:
-        pytest.skip("the backlog rule does not depend on the ledger database")
     ended_contracts(live.workdir / "contracts")
     events = sample_events()
     copies = int(os.environ.get("SLAMON_BURST_COPIES", "2"))
@@ -121,13 +121,17 @@ def scrape(port: int) -> str:
 
 @pytest.fixture
 def proxied(tmp_path: Path) -> Iterator[tuple[LiveSetup, TcpProxy]]:
-    """A broker of its own that advertises a proxy's port: every client talks through the proxy."""
+    """Apache Kafka of its own that advertises a proxy's port: every client talks through the proxy."""
     proxy = TcpProxy(free_port(), upstream_port=free_port()).start()
-    broker = DevBroker(port=proxy.upstream_port, log_path=tmp_path / "broker.log", advertised_port=proxy.port)
+    broker = KafkaBroker(
+        port=proxy.upstream_port,
+        log_path=tmp_path / "kafka.log",
+        data_dir=tmp_path / "kafka",
+        advertised_port=proxy.port,
+    )
     try:
         with broker:
-            through_proxy = SimpleNamespace(url=f"kafka://127.0.0.1:{proxy.port}")
-            setup = LiveSetup(through_proxy, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)  # type: ignore[arg-type]
+            setup = LiveSetup(broker, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
             try:
                 yield setup, proxy
             finally:
@@ -150,9 +154,8 @@ def test_a_network_cut_of_30_seconds_between_worker_and_broker(proxied: tuple[Li
     live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
 
 
+@live_on("kafka-sqlite")
 def test_a_worker_killed_while_another_runs_is_taken_over(live: LiveSetup, stream: Path) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("group behaviour does not depend on the ledger database")
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))
     doomed = live.start_worker()
@@ -162,6 +165,34 @@ def test_a_worker_killed_while_another_runs_is_taken_over(live: LiveSetup, strea
     live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
     # what the dead worker had read since its last commit is read again: duplicates, not late
     assert not late_counts(scrape(live.metrics_ports[1]))
+
+
+@live_on("kafka-sqlite")
+def test_a_broker_restart_loses_nothing(live: LiveSetup, stream: Path) -> None:
+    """Apache Kafka is stopped (SIGTERM) while a worker runs mid-stream and started again on the
+    same data directory; the second half of the stream is produced after the restart. Then a new
+    worker takes over (the first is stopped): it rebuilds the tables from the changelogs and
+    resumes from the offsets committed before and after the restart, so everything the broker
+    held must have survived. The first worker's idle timeout outlasts the test, so none of its
+    partitions moves to the wall clock and the second half is on time."""
+    broker = live.broker
+    assert isinstance(broker, KafkaBroker)
+    expected = expected_records(live, stream)
+    lines = stream.read_bytes().splitlines(keepends=True)
+    first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    live.slamon("produce", "--events", str(first))
+    worker = live.start_worker(idle_timeout="10m")
+    live.wait_for(lambda: len(ledger_records(live)) > 0, 120)  # running, and writing
+    broker.stop()
+    time.sleep(5)  # the worker meets a broker that is gone
+    broker.start()
+    live.slamon("produce", "--events", str(second))
+    time.sleep(5)
+    live.stop(worker, signal.SIGTERM)
+    live.start_worker()
+    live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
 
 
 def late_counts(metrics: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""End to end on the bundled broker: the live worker's ledger equals `slamon replay`, record for
-record, through duplicates, disorder, invalid lines, crashes and a second worker."""
+"""End to end: the live worker's ledger equals `slamon replay`, record for record, through
+duplicates, disorder, invalid lines, crashes and a second worker. On Apache Kafka (what production
+runs); the ledger test also on the bundled broker, the demo's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from monitor.demo_stream import sample_events
 from monitor.ledger.store import Ledger
 from monitor.settings import DEFAULT_CONTRACTS
-from tests.conftest import LiveSetup
+from tests.conftest import LiveSetup, live_on
 
 
 def write_stream(path: Path, seed: int = 3) -> list[bytes]:
@@ -90,6 +91,7 @@ def stream(live: LiveSetup) -> Path:
     return prepared_stream(live.workdir)
 
 
+@live_on("dev-sqlite", "kafka-postgresql")
 def test_the_ledger_equals_replay(live: LiveSetup, stream: Path) -> None:
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))
@@ -97,12 +99,11 @@ def test_the_ledger_equals_replay(live: LiveSetup, stream: Path) -> None:
     live.wait_for(lambda: settled(live, expected), 240, lambda: explain(live, expected))
 
 
+@live_on("kafka-sqlite")
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["clean", "sigkill"])
 def test_a_stopped_worker_recovers_without_counting_twice(
     live: LiveSetup, stream: Path, stop_signal: int
 ) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("recovery does not depend on the ledger database; run once, on SQLite")
     expected = expected_records(live, stream)
     lines = stream.read_bytes().splitlines(keepends=True)
     first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
@@ -119,9 +120,8 @@ def test_a_stopped_worker_recovers_without_counting_twice(
     live.wait_for(lambda: settled(live, expected), 240, lambda: explain(live, expected))
 
 
+@live_on("kafka-sqlite")
 def test_two_workers_in_one_group_give_the_same_ledger(live: LiveSetup, stream: Path) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("group behaviour does not depend on the ledger database; run once, on SQLite")
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))
     live.start_worker()

@@ -1,4 +1,5 @@
-"""Live alerting on the bundled broker: notices in the ledger, and the metrics endpoint."""
+"""Live alerting on Apache Kafka (notices also on the bundled broker): notices in the ledger,
+webhooks, and the metrics endpoint."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from alerting.outbox import list_attempts, list_deliveries
 from monitor.broker import free_port
 from monitor.ledger.store import Ledger
-from tests.conftest import LiveSetup
+from tests.conftest import LiveSetup, live_on
 from tests.test_live import prepared_stream
 
 
@@ -60,9 +61,8 @@ def stream(live: LiveSetup) -> Path:
     return prepared_stream(live.workdir)
 
 
+@live_on("dev-sqlite", "kafka-sqlite")  # notice writes on both databases: test_ledger
 def test_the_ledger_holds_the_notices_replay_gives(live: LiveSetup, stream: Path) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("the ledger's notice writes are covered on both databases in test_ledger")
     expected = replay_notice_ids(live, stream)
     assert {i.rsplit("/", 1)[1] for i in expected} == {"sla.at_risk", "sla.breached", "sla.period_closed"}
     live.slamon("produce", "--events", str(stream))
@@ -74,9 +74,8 @@ def test_the_ledger_holds_the_notices_replay_gives(live: LiveSetup, stream: Path
     )
 
 
+@live_on("kafka-sqlite")  # metrics depend neither on the broker nor on the database
 def test_the_metrics_endpoint_passes_promtool(live: LiveSetup, stream: Path) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("metrics do not depend on the ledger database")
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: apt-get install prometheus (./dev test installs it)"
     live.slamon("produce", "--events", str(stream))
@@ -160,11 +159,10 @@ class Receiver:
         return {headers["webhook-id"] for headers, _ in self.received}
 
 
+@live_on("kafka-sqlite")  # the outbox on PostgreSQL: test_webhooks
 def test_webhooks_arrive_signed_even_when_the_worker_dies_before_delivering(
     live: LiveSetup, stream: Path
 ) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("the outbox on PostgreSQL is covered in test_webhooks")
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
     port = free_port()
     subscriptions = live.workdir / "subscriptions.yaml"
