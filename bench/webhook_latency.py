@@ -1,8 +1,9 @@
 """Latency from producing an event to receiving the webhook it causes, under background load.
 
-    python bench/webhook_latency.py [--samples 150] [--load 1000]
+    python bench/webhook_latency.py [--broker kafka|dev] [--samples 150] [--load 1000]
 
-One run on the bundled broker with a real worker (SQLite ledger) and a local receiver:
+One run on Apache Kafka (or the bundled broker) with a real worker (SQLite ledger) and a local
+receiver:
 
 - background: ``--load`` heartbeats per second for 60 services of their own contract, on
   partitions 1-3 of the uptime topic;
@@ -40,7 +41,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.broker import DevBroker, create_topics, free_port  # noqa: E402
+from bench.brokers import add_broker_choice, bench_broker, describe  # noqa: E402
+from monitor.broker import create_topics, free_port  # noqa: E402
+from monitor.produce import producer_options  # noqa: E402
 from monitor.settings import Topics  # noqa: E402
 from monitor.stream.partitions import partition_of  # noqa: E402
 
@@ -108,9 +111,9 @@ def status(service: str, state: str, at: datetime, event_id: str) -> bytes:
 
 
 async def background_load(
-    bootstrap: str, topic: str, services: list[str], rate: int, stop: asyncio.Event
+    bootstrap: str, kind: str, topic: str, services: list[str], rate: int, stop: asyncio.Event
 ) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=1, linger_ms=0)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_options(kind))
     await producer.start()
     sent, began = 0, time.monotonic()
     try:
@@ -127,12 +130,12 @@ async def background_load(
     return sent
 
 
-async def broker_round_trips(bootstrap: str, count: int) -> list[float]:
+async def broker_round_trips(bootstrap: str, kind: str, count: int) -> list[float]:
     """The baseline: produce a message and time until a consumer of its topic reads it."""
     topic = "bench.probe"
     await create_topics(bootstrap, {topic: 1})
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=1, linger_ms=0)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **producer_options(kind) | {"linger_ms": 0})
     await consumer.start()
     await producer.start()
     await asyncio.sleep(1.0)
@@ -157,7 +160,8 @@ async def measure(
     args: argparse.Namespace, bootstrap: str, receiver: Receiver, samples: list[str]
 ) -> list[float]:
     topics = Topics()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=1, linger_ms=0)
+    options = producer_options(args.broker) | {"linger_ms": 0}  # each sample is sent on its own
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
     await producer.start()
     latencies = []
     clock = JANUARY + timedelta(hours=1)
@@ -199,6 +203,7 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_broker_choice(parser)
     parser.add_argument("--samples", type=int, default=150)
     parser.add_argument("--load", type=int, default=1000, help="background events per second")
     parser.add_argument("--verbose", action="store_true", help="print each sample's trigger time")
@@ -213,13 +218,14 @@ def main() -> int:
         f"subscriptions:\n  - name: bench\n    url: http://127.0.0.1:{receiver.port}/hook\n"
         f"    secret_env: {SECRET_ENV}\n    types: [sla.breached]\n"
     )
-    with DevBroker(log_path=work / "broker.log") as broker:
+    with bench_broker(args.broker, work) as broker:
+        print(f"broker: {describe(broker)}", flush=True)
         asyncio.run(create_topics(broker.bootstrap, dict.fromkeys(Topics().all(), PARTITIONS)))
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
             "SLAMON_BROKER": broker.url,
-            "SLAMON_BROKER_KIND": "dev",
+            "SLAMON_BROKER_KIND": broker.kind,
             "SLAMON_DATABASE": f"sqlite:///{work / 'ledger.db'}",
             "SLAMON_CONTRACTS": str(work / "contracts"),
             "SLAMON_ALLOWED_LATENESS": "0s",
@@ -249,13 +255,15 @@ async def run(
     args: argparse.Namespace, bootstrap: str, receiver: Receiver, samples: list[str], background: list[str]
 ) -> int:
     stop = asyncio.Event()
-    load = asyncio.create_task(background_load(bootstrap, Topics().uptime, background, args.load, stop))
+    load = asyncio.create_task(
+        background_load(bootstrap, args.broker, Topics().uptime, background, args.load, stop)
+    )
     await asyncio.sleep(20)  # the worker joins its group and reaches the background load
     print(f"background load: {args.load} events/s; {len(samples)} samples", flush=True)
     began = time.monotonic()
     latencies = await measure(args, bootstrap, receiver, samples)
     elapsed = time.monotonic() - began
-    baseline = await broker_round_trips(bootstrap, 100)
+    baseline = await broker_round_trips(bootstrap, args.broker, 100)
     stop.set()
     sent = await load
     achieved = sent / (time.monotonic() - began + 20)

@@ -1,11 +1,16 @@
-"""Sustained worker throughput on the bundled broker, against a no-op faust agent.
+"""Sustained worker throughput against a no-op faust agent and a raw aiokafka consumer.
 
-    python bench/worker_throughput.py [--events 60000]
+    python bench/worker_throughput.py [--broker kafka|dev] [--events 60000]
 
 Produces a backlog of heartbeats for the sample contracts' services once, then lets each
-consumer (a no-op faust agent, then `slamon worker`) read it in its own consumer group.
-Progress is read from the group's committed offsets, so both are timed the same way:
-events / (time all offsets were committed - time the first one was).
+consumer read it in its own consumer group, one after the other, on the same topic of the same
+broker (Apache Kafka by default, or the bundled one):
+
+- a raw aiokafka consumer (no faust, no parsing): events / (time it had read them all - time its
+  first batch arrived);
+- a no-op faust agent and `slamon worker`: progress is read from the group's committed
+  offsets, so both are timed the same way: events / (time all offsets were committed - time
+  the first one was).
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.broker import DevBroker, create_topics, free_port  # noqa: E402
+from bench.brokers import add_broker_choice, bench_broker, describe  # noqa: E402
+from monitor.broker import create_topics, free_port  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 
 PARTITIONS = 4
@@ -67,6 +74,29 @@ async def committed(bootstrap: str, group: str, partitions: list[TopicPartition]
     return sum(max(meta.offset, 0) for meta in offsets.values())
 
 
+async def raw_consumer_rate(bootstrap: str, topic: str, total: int) -> float:
+    """Events/s of a plain aiokafka consumer reading the backlog (from its first batch to the last)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id="bench-raw", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        read, first = 0, None
+        deadline = time.monotonic() + 900
+        while read < total and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            count = sum(len(batch) for batch in batches.values())
+            if count and first is None:
+                first = (time.monotonic(), count)
+            read += count
+        if first is None or read < total:
+            raise SystemExit(f"the raw consumer read {read} of {total} events")
+        elapsed = time.monotonic() - first[0]
+        return (read - first[1]) / elapsed if elapsed > 0 else float("nan")
+    finally:
+        await consumer.stop()
+
+
 def timed_run(command: list[str], env: dict[str, str], bootstrap: str, group: str, total: int) -> float:
     partitions = [TopicPartition(env.get("SLAMON_TOPIC_UPTIME", "sla.uptime"), p) for p in range(PARTITIONS)]
     log = Path(env["SLAMON_DATA_DIR"] + ".log")
@@ -96,22 +126,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    add_broker_choice(parser)
     parser.add_argument("--events", type=int, default=60_000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="slamon-wbench-"))
-    with DevBroker() as broker:
+    with bench_broker(args.broker, work) as broker:
+        print(f"broker: {describe(broker)}", flush=True)
         env = dict(os.environ)
         env.update(
             {
                 "SLAMON_BROKER": broker.url,
-                "SLAMON_BROKER_KIND": "dev",
+                "SLAMON_BROKER_KIND": broker.kind,
                 "SLAMON_DATABASE": f"sqlite:///{work / 'ledger.db'}",
                 "SLAMON_PARTITIONS": str(PARTITIONS),
                 "SLAMON_IDLE_TIMEOUT": "10m",
                 "PYTHONPATH": str(REPO),
             }
         )
-        settings = Settings(**{"broker": broker.url, "broker_kind": "dev"})
+        settings = Settings(**{"broker": broker.url, "broker_kind": broker.kind})
         asyncio.run(create_topics(broker.bootstrap, dict.fromkeys(settings.topics.all(), PARTITIONS)))
         events = work / "events.jsonl"
         events.write_bytes(b"\n".join(heartbeats(args.events)) + b"\n")
@@ -119,8 +151,9 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "-m", "monitor.cli", "produce", "--events", str(events)], env=env, check=True
         )
-        print(f"produced {args.events:,} events in {time.perf_counter() - started:.1f} s")
+        print(f"produced {args.events:,} events in {time.perf_counter() - started:.1f} s", flush=True)
 
+        raw = asyncio.run(raw_consumer_rate(broker.bootstrap, settings.topics.uptime, args.events))
         noop = timed_run(
             [sys.executable, str(REPO / "bench" / "noop_app.py")],
             env
@@ -145,9 +178,11 @@ def main() -> None:
             "bench-worker",
             args.events,
         )
-    print(f"no-op faust agent : {noop:>10,.0f} events/s")
-    print(f"slamon worker     : {worker:>10,.0f} events/s")
-    print(f"ratio worker/no-op: {worker / noop:.3f}   (target >= 0.8)")
+    print(f"raw aiokafka consumer: {raw:>10,.0f} events/s")
+    print(f"no-op faust agent    : {noop:>10,.0f} events/s")
+    print(f"slamon worker        : {worker:>10,.0f} events/s")
+    print(f"ratio worker/no-op   : {worker / noop:.3f}   (target >= 0.8)")
+    print(f"ratio no-op/raw      : {noop / raw:.3f}   (what faust itself costs)")
 
 
 if __name__ == "__main__":
