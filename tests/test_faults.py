@@ -25,6 +25,7 @@ from tests.test_live import (
     ended_contracts,
     expected_records,
     explain,
+    halves,
     ledger_records,
     prepared_stream,
     settled,
@@ -46,10 +47,7 @@ def test_the_ledger_writer_survives_lost_database_connections(live: LiveSetup, s
     The idle timeout is longer than the pause between the halves (seconds): with the usual 3 s, a
     partition that had read its first half moved to the wall clock and the second half was late."""
     expected = expected_records(live, stream)
-    lines = stream.read_bytes().splitlines(keepends=True)
-    first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    first, second = halves(stream)
     postgres_port = make_url(live.database).port or 5432
     proxy = TcpProxy(free_port(), upstream_port=postgres_port).start()
     try:
@@ -178,10 +176,7 @@ def test_a_broker_restart_loses_nothing(live: LiveSetup, stream: Path) -> None:
     broker = live.broker
     assert isinstance(broker, KafkaBroker)
     expected = expected_records(live, stream)
-    lines = stream.read_bytes().splitlines(keepends=True)
-    first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    first, second = halves(stream)
     live.slamon("produce", "--events", str(first))
     worker = live.start_worker(idle_timeout="10m")
     live.wait_for(lambda: len(ledger_records(live)) > 0, 120)  # running, and writing

@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from monitor.broker import BrokerError, create_topics, free_port
 from monitor.kafka_broker import KafkaBroker, cluster_id
 from tests.conftest import REPO
-from tests.test_broker import consume_all, end_offsets, unique
+from tests.test_broker import consume_all, end_offsets, produce_in_one_batch, unique
 
 
 def test_a_cluster_id_is_16_bytes_in_unpadded_url_safe_base64() -> None:
@@ -31,14 +30,7 @@ async def test_multi_record_batches_keep_their_end_offset(kafka_broker: KafkaBro
     """What the bundled broker gets wrong (tests/test_broker.py): 10 records in one batch end at 10."""
     topic = unique("batched")
     await create_topics(kafka_broker.bootstrap, {topic: 1})
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap, linger_ms=200)  # 16 KiB batches
-    await producer.start()
-    try:
-        pending = [await producer.send(topic, key=b"k", value=b"v%d" % i, partition=0) for i in range(10)]
-        sent = [await future for future in pending]
-    finally:
-        await producer.stop()
-    assert [m.offset for m in sent] == list(range(10))
+    assert await produce_in_one_batch(kafka_broker.bootstrap, topic, 10) == list(range(10))
     records = await consume_all(kafka_broker.bootstrap, topic, 1, 10)
     assert [r.value for r in records] == [b"v%d" % i for i in range(10)]
     assert await end_offsets(kafka_broker.bootstrap, topic, 1) == {0: 10}

@@ -53,6 +53,15 @@ def prepared_stream(workdir: Path) -> Path:
     return path
 
 
+def halves(stream: Path) -> tuple[Path, Path]:
+    """The stream's first and second half, in two files beside it."""
+    lines = stream.read_bytes().splitlines(keepends=True)
+    first, second = stream.with_name("first.jsonl"), stream.with_name("second.jsonl")
+    first.write_bytes(b"".join(lines[: len(lines) // 2]))
+    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    return first, second
+
+
 def expected_records(live: LiveSetup, events: Path) -> list[dict]:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = live.slamon(
@@ -105,10 +114,7 @@ def test_a_stopped_worker_recovers_without_counting_twice(
     live: LiveSetup, stream: Path, stop_signal: int
 ) -> None:
     expected = expected_records(live, stream)
-    lines = stream.read_bytes().splitlines(keepends=True)
-    first, second = live.workdir / "first.jsonl", live.workdir / "second.jsonl"
-    first.write_bytes(b"".join(lines[: len(lines) // 2]))
-    second.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    first, second = halves(stream)
     live.slamon("produce", "--events", str(first))
     # no idle tick before the rest arrives: the wall clock would make it late (SPEC section 4)
     worker = live.start_worker(idle_timeout="10m")
