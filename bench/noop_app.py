@@ -12,7 +12,7 @@ import faust
 
 from monitor.settings import Settings
 from monitor.stream.app import faust_options
-from monitor.stream.faust_settings import shorten_fetch_wait
+from monitor.stream.faust_patches import shorten_fetch_wait
 
 settings = Settings()
 if settings.broker_kind == "dev":

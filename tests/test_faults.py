@@ -1,7 +1,7 @@
 """Faults on the live path (marked slow; .ci/run runs them): whatever fails, no counted event
 is lost or counted twice, so the ledger still equals `slamon replay` on the same events.
 On Apache Kafka, what production runs; the backlog also on the bundled broker, whose reads slow
-down as a partition grows (see monitor.stream.faust_settings.lengthen_fetch_wait)."""
+down as a partition grows (see monitor.stream.faust_patches.lengthen_fetch_wait)."""
 
 from __future__ import annotations
 
