@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import signal
 
-import pytest
 import yaml
 
 from monitor.ledger.store import Ledger
 from tests.builders import outage, plain_document, status
-from tests.conftest import LiveSetup
+from tests.conftest import LiveSetup, live_on
 
 CONTRACT = plain_document()
 AMENDMENT = {"effective_from": "2026-03-01", "title": "Amendment No. 1", "monthly_fee": "2000.00"}
@@ -38,9 +37,8 @@ def contract_records(live: LiveSetup) -> dict[str, dict]:
         ledger.close()
 
 
+@live_on("dev-sqlite")  # the check depends neither on the broker nor on the ledger database
 def test_an_edited_file_is_refused_and_an_amendment_applies_from_its_month(live: LiveSetup) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("the check does not depend on the ledger database; run once, on SQLite")
     write_contract(live, CONTRACT)
     # a day down in January and in February, and the clock moved into late February: both begun
     january = outage("2026-01-10T00:00:00+00:00", "2026-01-11T00:00:00+00:00")
