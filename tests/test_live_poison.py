@@ -19,7 +19,7 @@ from monitor.stream.deadletter import DEAD_LETTER_MAX_BYTES
 from monitor.stream.partitions import partition_of
 from monitor.timeutil import to_us
 from tests.builders import moment, status
-from tests.conftest import LiveSetup
+from tests.conftest import LiveSetup, live_on
 from tests.test_live import ended_contracts, expected_records, explain, ledger_records
 
 PARTITIONS = 4
@@ -125,10 +125,9 @@ def _counted(live: LiveSetup) -> dict[str, int]:
     return counts
 
 
+@live_on("dev-sqlite")  # topics auto-created with 4 partitions, records up to 4 MiB: the bundled broker
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_poison_record_is_dead_lettered_counted_and_passed(live: LiveSetup, case: str) -> None:
-    if "postgresql" in live.database:
-        pytest.skip("input handling does not depend on the ledger database; run once, on SQLite")
     records = _records(case)
     ended_contracts(live.workdir / "contracts")
     good = live.workdir / "good.jsonl"
