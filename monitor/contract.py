@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.calendars import BusinessCalendar
+from monitor.contract_errors import FieldProblem
 from monitor.durations import Duration
 
 Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -35,15 +37,6 @@ NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=T
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FieldProblem(ValueError):
-    """A check across fields whose problem belongs to one field: ``location`` is its path
-    relative to the model that raised it (the loader appends it to the error's location)."""
-
-    def __init__(self, location: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.location = location
 
 
 def _check_zone(name: str) -> str:
@@ -209,6 +202,9 @@ class ResponseTimeClause(_ClauseBase):
     measure: Literal["responded", "resolved"]
     within: Duration
     priorities: list[NonEmptyText] | None = None
+    calendar: NonEmptyText | None = None  # SPEC.md section 10: only open hours of it count
+    pausable: bool = False
+    settle_after: Duration = timedelta(days=30)
 
     @field_validator("within")
     @classmethod
@@ -222,9 +218,9 @@ Clause = Annotated[UptimeClause | ResponseTimeClause, Field(discriminator="kind"
 Clauses = Annotated[list[Clause], Field(min_length=1)]
 
 # keys an amendment may replace, and those it may not (SPEC.md section 12)
-AMENDABLE_KEYS = ("monthly_fee", "credit_cap_percent", "credit_rules", "maintenance", "clauses")
+AMENDABLE_KEYS = ("monthly_fee", "credit_cap_percent", "credit_rules", "maintenance", "calendars", "clauses")
 FIXED_KEYS = ("id", "customer", "provider", "timezone", "currency", "effective_from", "effective_to")
-_NOT_NULL = ("monthly_fee", "maintenance", "clauses")
+_NOT_NULL = ("monthly_fee", "maintenance", "calendars", "clauses")
 
 
 def _local_date(value: object) -> object:
@@ -254,6 +250,7 @@ class Amendment(_Strict):
     credit_cap_percent: Percent | None = None
     credit_rules: CreditRules | None = None
     maintenance: Maintenance | None = None
+    calendars: dict[NonEmptyText, BusinessCalendar] | None = None
     clauses: Clauses | None = None
 
     @model_validator(mode="before")
@@ -303,6 +300,7 @@ class Contract(_Strict):
     # share of an open period's error budget used at which sla.at_risk fires (default: global)
     at_risk_budget_percent: Percent | None = None
     maintenance: Maintenance = Field(default_factory=Maintenance)
+    calendars: dict[NonEmptyText, BusinessCalendar] = Field(default_factory=dict)
     clauses: Clauses
     credit_rules: CreditRules | None = None
     amendments: list[Amendment] = Field(default_factory=list)
@@ -319,6 +317,7 @@ class Contract(_Strict):
         if problem is not None:
             raise problem
         self._amendments_in_order()
+        self._calendars_known()
         return self
 
     def _amendments_in_order(self) -> None:
@@ -344,6 +343,18 @@ class Contract(_Strict):
             titles[title] = index
             previous = day
 
+    def _calendars_known(self) -> None:
+        """Every clause names a calendar of the terms it is in force under (SPEC.md section 10)."""
+        _check_calendars(self.clauses, self.calendars, ("clauses",))
+        calendars, clauses = self.calendars, self.clauses
+        for index, amendment in enumerate(self.amendments):
+            calendars = amendment.calendars if amendment.calendars is not None else calendars
+            where: tuple[str | int, ...] = ("amendments", index, "clauses")
+            if amendment.clauses is None:
+                where = ("amendments", index, "calendars")  # the inherited clauses lost a calendar
+            clauses = amendment.clauses if amendment.clauses is not None else clauses
+            _check_calendars(clauses, calendars, where)
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -351,3 +362,18 @@ class Contract(_Strict):
     @cached_property
     def minor_unit(self) -> int:
         return Currency[self.currency].exponent or 0
+
+
+def _check_calendars(
+    clauses: list[UptimeClause | ResponseTimeClause],
+    calendars: dict[str, BusinessCalendar],
+    where: tuple[str | int, ...],
+) -> None:
+    known = ", ".join(sorted(calendars)) or "none defined"
+    for index, clause in enumerate(clauses):
+        calendar = getattr(clause, "calendar", None)
+        if calendar is not None and calendar not in calendars:
+            location = (*where, index, "calendar") if where[-1] == "clauses" else where
+            raise FieldProblem(
+                location, f"unknown calendar {calendar!r} for clause {clause.id!r} (calendars: {known})"
+            )
