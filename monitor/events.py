@@ -67,7 +67,7 @@ class TicketEvent(_Event):
     type: Literal["ticket"]
     ticket_id: Text
     contract: Text
-    action: Literal["opened", "responded", "resolved"]
+    action: Literal["opened", "responded", "resolved", "paused", "resumed"]
     priority: Text | None = None
 
 

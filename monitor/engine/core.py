@@ -319,7 +319,7 @@ class Engine:
                 if isinstance(state, UptimeClauseState):
                     details += uptime_details(state, recent, clock)
                 else:
-                    details += response_details(state, recent, clock)
+                    details += response_details(state, recent, clock, self.lateness)
         return details
 
 

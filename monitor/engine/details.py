@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.engine.business_hours import CalendarHours
 from monitor.engine.calendar import PeriodKey
-from monitor.engine.response import ResponseClauseState
+from monitor.engine.response import ResponseClauseState, UndecidedLine
 from monitor.engine.results import ClauseResult
 from monitor.engine.uptime import UptimeClauseState
 
@@ -60,9 +61,10 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
 
 
 def response_details(
-    state: ResponseClauseState, results: list[ClauseResult], clock: int
+    state: ResponseClauseState, results: list[ClauseResult], clock: int, lateness: int
 ) -> list[ClauseDetails]:
     missed = state.missed_until(clock)
+    undecided = state.undecided_until(clock, lateness)
     counts = state.results(clock)
     details = []
     for result in results:
@@ -78,5 +80,26 @@ def response_details(
             "on_time": count.on_time if count is not None else 0,
             "events_received": state.received.received(result.period),
         }
+        if state.business:
+            data |= business_details(state, result.period, undecided.get(result.period, []))
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
     return details
+
+
+def business_details(
+    state: ResponseClauseState, period: PeriodKey, undecided: list[UndecidedLine]
+) -> dict[str, Any]:
+    """What a clause in business time adds: its calendar, the closed days of the month, the
+    tickets undecided when the month settled (not counted), and when it settles."""
+    start, end = state.calendar.bounds(period)
+    hours = state.hours
+    closed = hours.closed_between(start, end) if isinstance(hours, CalendarHours) else []
+    lines = sorted(undecided, key=lambda line: (line[2], line[0]))
+    return {
+        "calendar": state.clause.calendar,
+        "pausable": state.clause.pausable,
+        "holidays": [[day.isoformat(), name] for day, name in closed],
+        "undecided": [list(line) for line in lines[:MAX_LINES]],
+        "undecided_total": len(lines),
+        "settles_at": state.settles_at(period),
+    }

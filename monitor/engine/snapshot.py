@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.engine.core import Engine
-from monitor.engine.response import ResponseClauseState, Ticket, TicketCounts
+from monitor.engine.response import MissedLine, ResponseClauseState, Ticket, TicketCounts
+from monitor.engine.ticket_clock import PauseLog
 from monitor.engine.timeline import ServiceTimeline
 from monitor.engine.uptime import UptimeClauseState, UptimeFigures, _SpanProgress
 from monitor.engine.watch import state_key
@@ -59,24 +60,52 @@ def _restore_uptime(state: UptimeClauseState, data: dict[str, Any]) -> None:
     state.received.counts = dict(data.get("received", {}))  # absent from snapshots before it was kept
 
 
+def _ticket_data(ticket: Ticket) -> list[Any]:
+    data: list[Any] = [ticket.opened, ticket.first_measure]
+    if ticket.pauses is not None:
+        data.append(ticket.pauses.to_data())
+    return data
+
+
+def _ticket_from(data: list[Any]) -> Ticket:
+    opened, measure, *pauses = data
+    return Ticket(
+        tuple(opened) if opened is not None else None,  # type: ignore[arg-type]
+        measure,
+        PauseLog.from_data(pauses[0]) if pauses else None,
+    )
+
+
 def _response_data(state: ResponseClauseState) -> dict[str, Any]:
     return {
-        "tickets": {tid: [t.opened, t.first_measure] for tid, t in state.tickets.items()},
+        "tickets": {tid: _ticket_data(t) for tid, t in state.tickets.items()},
         "counts": {key: [c.counted, c.on_time] for key, c in state.settled_counts.items()},
         "settled_ids": dict(state.settled_ids),
         "missed": {key: [list(line) for line in lines] for key, lines in state.missed.items()},
+        "undecided": {key: [list(line) for line in lines] for key, lines in state.undecided.items()},
         "received": dict(state.received.counts),
     }
 
 
+def _missed_line(state: ResponseClauseState, line: list[Any]) -> MissedLine:
+    """A missed line; one from a snapshot written before deadlines were kept gets its
+    elapsed-time deadline and counted time (those snapshots had no calendars or pauses)."""
+    if len(line) == 4:
+        ticket_id, priority, opened, measure = line
+        counted = None if measure is None else measure - opened
+        return (ticket_id, priority, opened, measure, opened + state.within, counted)
+    return tuple(line)  # type: ignore[return-value]
+
+
 def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
-    state.tickets = {
-        tid: Ticket(tuple(opened) if opened is not None else None, measure)
-        for tid, (opened, measure) in data["tickets"].items()
-    }
+    state.tickets = {tid: _ticket_from(ticket) for tid, ticket in data["tickets"].items()}
     state.settled_counts = {key: TicketCounts(*value) for key, value in data["counts"].items()}
     state.settled_ids = dict(data["settled_ids"])
-    state.missed = {key: [tuple(line) for line in lines] for key, lines in data["missed"].items()}
+    missed = data["missed"]
+    state.missed = {key: [_missed_line(state, line) for line in lines] for key, lines in missed.items()}
+    state.undecided = {
+        key: [tuple(line) for line in lines] for key, lines in data.get("undecided", {}).items()
+    }
     state.received.counts = dict(data.get("received", {}))
 
 

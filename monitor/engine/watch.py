@@ -9,8 +9,8 @@ become true. Between dues nothing is computed. The bounds are exact, not sampled
   the settled point sleeps until a down status arrives;
 - response time: a count changes only when a ticket is decided (``next_decision``), or
   with a new ticket event;
-- closing: a period is final once the watermark passes its end plus the lateness (plus
-  ``within`` for response time).
+- closing: a period is final once the watermark passes its end plus the lateness (for
+  response time: its ``D`` plus the lateness, or later while tickets are undecided).
 """
 
 from __future__ import annotations
@@ -153,6 +153,8 @@ class NoticeWatch:
                 results = {r.period: r for r in self._assess(state, clock)}
             result = results[key]
             if not result.final:
+                if isinstance(state, ResponseClauseState):  # tickets still undecided hold it open
+                    return state.next_final_check(key, clock - self.lateness) + self.lateness
                 return clock + RECHECK_US  # a down span not yet known to count holds it open
             if isinstance(state, UptimeClauseState) and not result.met:
                 self._emit(breach_at_close(state.contract, result, clock - self.lateness))
@@ -162,10 +164,9 @@ class NoticeWatch:
         return NEVER
 
     def _final_from(self, state: ClauseState, key: PeriodKey) -> int:
-        end = state.calendar.bounds(key)[1] + self.lateness
         if isinstance(state, ResponseClauseState):
-            end += state.within
-        return end
+            return state.final_from(key) + self.lateness
+        return state.calendar.bounds(key)[1] + self.lateness
 
     def _forget_before(self, state: ClauseState, period: PeriodKey) -> None:
         stale = [

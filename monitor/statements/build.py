@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,12 +15,14 @@ from monitor.engine.intervals import Interval, merge
 from monitor.statements.adjustments import month_money, terms_words
 from monitor.statements.model import (
     ClauseStatement,
+    ClosedDay,
     DayFigure,
     HistoryLine,
     MaintenanceLine,
     MissedTicket,
     OutageLine,
     Statement,
+    UndecidedTicket,
 )
 from monitor.terms import terms_for_period
 from monitor.timeutil import from_us
@@ -157,14 +159,33 @@ def _uptime_lines(data: dict[str, Any], zone: ZoneInfo, bounds: Interval) -> dic
 
 def _ticket_lines(data: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     within = data["within_us"]
-    missed = [
-        MissedTicket(
-            ticket_id,
-            priority,
-            _local(opened, zone),
-            _local(opened + within, zone),
-            _local(measure, zone) if measure is not None else None,
-        )
-        for ticket_id, priority, opened, measure in data["missed"]
-    ]
-    return {"missed_tickets": missed, "tickets_counted": data["counted"], "tickets_on_time": data["on_time"]}
+    missed = [_missed_ticket(line, within, zone) for line in data["missed"]]
+    lines = {"missed_tickets": missed, "tickets_counted": data["counted"], "tickets_on_time": data["on_time"]}
+    if "calendar" in data:  # a clause in business time
+        lines |= {
+            "calendar": data["calendar"],
+            "pausable": data["pausable"],
+            "holidays": [ClosedDay(date.fromisoformat(day), name) for day, name in data["holidays"]],
+            "undecided_tickets": [
+                UndecidedTicket(ticket_id, priority, _local(opened, zone), Decimal(counted) / MINUTE_US)
+                for ticket_id, priority, opened, counted in data["undecided"]
+            ],
+        }
+    return lines
+
+
+def _missed_ticket(line: list[Any], within: int, zone: ZoneInfo) -> MissedTicket:
+    """A missed line: (id, priority, opened, first measure[, deadline, counted µs at it]);
+    ledgers written before deadlines were recorded hold the first four (elapsed time)."""
+    ticket_id, priority, opened, measure = line[:4]
+    due, counted = (
+        line[4:] if len(line) > 4 else (opened + within, None if measure is None else measure - opened)
+    )
+    return MissedTicket(
+        ticket_id,
+        priority,
+        _local(opened, zone),
+        _local(due, zone),
+        _local(measure, zone) if measure is not None else None,
+        Decimal(counted) / MINUTE_US if counted is not None else None,
+    )

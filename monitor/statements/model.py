@@ -34,6 +34,23 @@ class MissedTicket:
     opened: datetime
     deadline: datetime
     first_measure: datetime | None  # the first `responded`/`resolved`, if any, late
+    counted_minutes: Decimal | None = None  # counted (business, unpaused) time at the first measure
+
+
+@dataclass(frozen=True)
+class UndecidedTicket:
+    """A ticket still paused short of its deadline when its month settled: not counted."""
+
+    ticket_id: str
+    priority: str | None
+    opened: datetime
+    counted_minutes: Decimal  # counted time when the month settled
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    day: date
+    name: str  # the public holiday's name, or "closed" for an extra date of the calendar
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,10 @@ class ClauseStatement:
     tickets_counted: int | None = None
     tickets_on_time: int | None = None
     daily: list[DayFigure] = field(default_factory=list)
+    calendar: str | None = None  # response time counted in this business calendar (SPEC.md section 10)
+    pausable: bool = False
+    holidays: list[ClosedDay] = field(default_factory=list)  # the calendar's closed days of the month
+    undecided_tickets: list[UndecidedTicket] = field(default_factory=list)
     history: list[HistoryLine] = field(default_factory=list)  # this clause's months up to this one
     details_known: bool = True  # False when the ledger has no outage/ticket detail for the month
     events_received: int | None = None  # events for this clause in the month; None: not recorded

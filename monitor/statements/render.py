@@ -33,7 +33,9 @@ outage         clause, start, end (the clock if ongoing), minutes (counted), sta
 maintenance    clause, item (scheduled / announced), start, end, minutes (excluded, within the month)
 tickets        clause, item (counted / on_time), count
 missed_ticket  clause, item (ticket id), priority, start (opened), end (deadline), first_measure
-               (first response/resolution, or "none")
+               (first response/resolution, or "none"), minutes (counted time at the first measure)
+holiday        clause, item (local date closed in the clause's business calendar), text (its name)
+undecided_ticket  clause, item (ticket id), priority, start (opened), minutes (counted at settlement)
 daily          clause, item (local date), attained_percent
 history        clause, item (period), attained_percent, met, count (consecutive breaches), status
 credit         item (uncapped_percent, cap_percent, credit_percent, before_rules, adjustment,
@@ -264,7 +266,43 @@ def ticket_table(clause: ClauseStatement) -> Table:
         )
         for t in clause.missed_tickets
     ]
-    return Table(("Ticket", "Priority", "Opened", "Deadline", "First response / resolution"), rows)
+    headers = ("Ticket", "Priority", "Opened", "Deadline", "First response / resolution")
+    if clause.calendar is None and not clause.pausable:
+        return Table(headers, rows)
+    counted = [minutes_or_none(t.counted_minutes) for t in clause.missed_tickets]
+    rows = [(*row, minutes) for row, minutes in zip(rows, counted, strict=True)]
+    return Table((*headers, "Counted minutes at it"), rows, frozenset({5}))
+
+
+def minutes_or_none(minutes: Decimal | None) -> str:
+    return "none" if minutes is None else minutes_text(minutes)
+
+
+def holiday_table(clause: ClauseStatement) -> Table:
+    return Table(("Date", "Closed for"), [(h.day.isoformat(), h.name) for h in clause.holidays])
+
+
+def undecided_table(clause: ClauseStatement) -> Table:
+    rows = [
+        (t.ticket_id, t.priority or "-", local_time(t.opened), minutes_text(t.counted_minutes))
+        for t in clause.undecided_tickets
+    ]
+    return Table(("Ticket", "Priority", "Opened", "Counted minutes"), rows, frozenset({3}))
+
+
+def business_sections(clause: ClauseStatement) -> list[Section]:
+    """A clause in business time: the closed days of the month, and the tickets its
+    settlement left undecided (paused short of their deadline; not counted)."""
+    sections = []
+    if clause.calendar is not None:
+        lead = f"Response time counts only the open hours of the calendar {clause.calendar!r}."
+        holidays = Section("Holidays (closed days)", lead=lead, empty="No closed days this month.")
+        sections.append(_maybe(holidays, holiday_table(clause)))
+    if clause.pausable:
+        lead = "Paused short of their deadline when the month settled; not counted."
+        undecided = Section("Undecided at settlement", lead=lead, empty="No undecided tickets.")
+        sections.append(_maybe(undecided, undecided_table(clause)))
+    return sections
 
 
 def history_table(clause: ClauseStatement) -> Table:
@@ -324,6 +362,7 @@ def clause_sections(clause: ClauseStatement) -> list[Section]:
     if clause.details_known and (clause.kind == "response_time" or clause.missed_tickets):
         section = Section("Missed tickets", lead=tickets_lead(clause), empty="No missed tickets.")
         sections.append(_maybe(section, ticket_table(clause)))
+        sections += business_sections(clause)
     history = Section("Consecutive-breach history", empty="No history recorded.")
     sections.append(_maybe(history, history_table(clause)))
     return sections
@@ -627,6 +666,18 @@ def csv_tickets(c: ClauseStatement) -> Iterator[Row]:
             "start": t.opened.isoformat(),
             "end": t.deadline.isoformat(),
             "first_measure": t.first_measure.isoformat() if t.first_measure else "none",
+            "minutes": str(t.counted_minutes) if t.counted_minutes is not None else "",
+        }
+    for h in c.holidays:
+        yield {"section": "holiday", "clause": c.clause_id, "item": h.day.isoformat(), "text": _cell(h.name)}
+    for u in c.undecided_tickets:
+        yield {
+            "section": "undecided_ticket",
+            "clause": c.clause_id,
+            "item": _cell(u.ticket_id),
+            "priority": _cell(u.priority or ""),
+            "start": u.opened.isoformat(),
+            "minutes": str(u.counted_minutes),
         }
 
 
