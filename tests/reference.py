@@ -227,7 +227,11 @@ def response_figures(contract, clause, events, clock, lateness_us):
     }
 
 
-def reference_records(contracts: list[Contract], events: list[Event], lateness: timedelta, as_of=None):
+def reference_records(
+    contracts: list[Contract], events: list[Event], lateness: timedelta, as_of=None, responses=None
+):
+    """``responses``: the figures function of response-time clauses (default: section 4's)."""
+    responses = responses or response_figures
     kept, watermark = counted_events(events, lateness)
     clock = us(as_of) if as_of is not None else watermark
     if clock is None:
@@ -240,7 +244,7 @@ def reference_records(contracts: list[Contract], events: list[Event], lateness: 
             if isinstance(clause, UptimeClause):
                 figures = uptime_figures(contract, clause, kept, clock, lateness_us)
             else:
-                figures = response_figures(contract, clause, kept, clock, lateness_us)
+                figures = responses(contract, clause, kept, clock, lateness_us)
             count = 0
             for key, (attained, final) in figures.items():
                 met = attained >= Fraction(clause.target_percent)

@@ -85,9 +85,18 @@ def test_missed_tickets_are_listed_with_their_first_response() -> None:
     ]
     details = run(utc(response(within="1h")), lines, "2026-11-02T00:00:00+00:00")
     data = details[("support", "2026-10")].data
+    # each line: id, priority, opened, first response, deadline (opened + 1h), counted time
+    # at the first response (no calendar or pauses: the elapsed 2h; none without a response)
     assert data["missed"] == [
-        ["T1", "P1", at("2026-10-05T00:00:00+00:00"), at("2026-10-05T02:00:00+00:00")],
-        ["T3", "P2", at("2026-10-20T00:00:00+00:00"), None],
+        [
+            "T1",
+            "P1",
+            at("2026-10-05T00:00:00+00:00"),
+            at("2026-10-05T02:00:00+00:00"),
+            at("2026-10-05T01:00:00+00:00"),
+            120 * M,
+        ],
+        ["T3", "P2", at("2026-10-20T00:00:00+00:00"), None, at("2026-10-20T01:00:00+00:00"), None],
     ]
     assert (data["counted"], data["on_time"]) == (3, 1)
 

@@ -218,10 +218,15 @@ class ResponseClauseState:
         key = self._counted_key(ticket)
         if key is None:
             self._forget(ticket_id, opened_at)
-        elif self._verdict(ticket, settled) is not None or settled >= self.settles_at(key):
+            return
+        settles = self.settles_at(key)
+        verdict = self._verdict(ticket, settled)
+        # a missed ticket waits for its first response (for the statement) until its period settles
+        waiting = verdict is not None and not verdict[1] and ticket.first_measure is None
+        if settled >= settles or (verdict is not None and not waiting):
             self._settle(ticket_id, ticket, settled)
         elif ticket.pauses is not None:
-            fold(opened_at, ticket.pauses, settled, self.hours)
+            fold(opened_at, ticket.pauses, settled, self.within, self.hours)
 
     def _forget(self, ticket_id: str, opened_at: int) -> None:
         """A ticket no period counts (its priority, or opened outside the contract's dates)."""
@@ -329,6 +334,9 @@ class ResponseClauseState:
         measure = ticket.first_measure
         due = self.deadline_of(ticket)
         assert due is not None
+        key = self._counted_key(ticket)
+        if measure is not None and key is not None and measure > self.settles_at(key):
+            measure = None  # came after the period settled: not part of its statement
         counted = None if measure is None else counted_until(opened_at, ticket.pauses, measure, self.hours)
         return (ticket_id, priority, opened_at, measure, due, counted)
 

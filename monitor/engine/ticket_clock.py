@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.engine.business_hours import OpenHours
 
@@ -26,6 +27,7 @@ class PauseLog:
     since: int | None = None
     counted: int = 0
     paused: bool = False
+    reached: int | None = None  # the deadline, once it is before ``since``
 
     def add(self, toggle: Toggle) -> bool:
         """Record a toggle; False if it is already known."""
@@ -36,12 +38,14 @@ class PauseLog:
         return True
 
     def to_data(self) -> list[object]:
-        return [self.since, self.counted, self.paused, [list(t) for t in self.toggles]]
+        return [self.since, self.counted, self.paused, [list(t) for t in self.toggles], self.reached]
 
     @classmethod
-    def from_data(cls, data: list[object]) -> PauseLog:
-        since, counted, paused, toggles = data
-        return cls([tuple(t) for t in toggles], since, counted, paused)  # type: ignore[arg-type, misc, union-attr, attr-defined]
+    def from_data(cls, data: list[Any]) -> PauseLog:
+        since, counted, paused, toggles, reached = data
+        return cls(
+            [(at, event_id, is_pause) for at, event_id, is_pause in toggles], since, counted, paused, reached
+        )
 
 
 def _running(opened: int, log: PauseLog | None) -> Iterator[tuple[int, int | None, int]]:
@@ -68,6 +72,8 @@ def _running(opened: int, log: PauseLog | None) -> Iterator[tuple[int, int | Non
 def deadline(opened: int, log: PauseLog | None, within: int, hours: OpenHours) -> int | None:
     """The earliest instant at which counted time reaches ``within``; None while the ticket
     stays paused short of it, or if no open time is left."""
+    if log is not None and log.reached is not None:
+        return log.reached
     remaining: int | None = None
     for a, b, before in _running(opened, log):
         if remaining is None:
@@ -93,10 +99,15 @@ def counted_until(opened: int, log: PauseLog | None, until: int, hours: OpenHour
     return total if total is not None else (log.counted if log is not None else 0)
 
 
-def fold(opened: int, log: PauseLog, upto: int, hours: OpenHours) -> None:
-    """Fold the toggles before ``upto`` (at or after ``opened``) into the log's summary."""
+def fold(opened: int, log: PauseLog, upto: int, within: int, hours: OpenHours) -> None:
+    """Fold the toggles before ``upto`` (at or after ``opened``) into the log's summary; a
+    deadline already passed is kept, since the toggles that led to it are dropped."""
     if log.since is not None and upto <= log.since:
         return
+    if log.reached is None:
+        due = deadline(opened, log, within, hours)
+        if due is not None and due < upto:
+            log.reached = due
     counted = counted_until(opened, log, upto, hours)
     start = log.since if log.since is not None else opened
     paused = log.paused
