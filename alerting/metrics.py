@@ -44,6 +44,11 @@ class Metrics:
             "Consecutive breached periods up to and including the open one.",
             clause,
         )
+        self.paused_tickets = self._gauge(
+            "slamon_clause_tickets_paused",
+            "Open tickets of a pausable response-time clause that are paused now (waiting on the customer).",
+            clause,
+        )
         self.credit_final = self._gauge(
             "slamon_contract_credit_final_amount",
             "Credit owed for the contract's final periods, summed, in the contract currency.",

@@ -13,9 +13,12 @@ HEARTBEAT = timedelta(minutes=5)
 START = datetime(2026, 9, 1, tzinfo=UTC) - timedelta(hours=2)
 # October closes by event time alone, whatever the wall clock: its last deadline is globex's
 # (New York) month end, 1 Nov 04:00Z, + 72 h (support-resolution) + 1 h lateness = 4 Nov 05:00Z.
-# Heartbeats and tickets go on a day past that, so every input partition's clock passes it.
+# (initech-helpdesk's October settles earlier: its resolution clause at the month end, 1 Nov
+# 00:00 CET, + settle_after 3d + 1 h = 4 Nov 00:00Z, with its tickets still paused then left
+# undecided.) Heartbeats and tickets go on a day past that, so every input partition's clock passes it.
 CLOSES_OCTOBER = datetime(2026, 11, 4, 5, tzinfo=UTC)
 END = CLOSES_OCTOBER + timedelta(days=1)
+HELPDESK = "initech-helpdesk"  # the contract in business hours, with pauses
 
 # (service, start, length): api misses 99.5% in September and October (two in a row)
 OUTAGES = [
@@ -89,16 +92,48 @@ def _ticket_events(rng: random.Random) -> Iterator[dict[str, Any]]:
         moment += timedelta(hours=rng.choice([7, 11, 17, 29]))
 
 
-def _ticket(ticket: str, action: str, priority: str, moment: datetime) -> dict[str, Any]:
+def _ticket(
+    ticket: str, action: str, priority: str, moment: datetime, contract: str = "globex-support", tag: str = ""
+) -> dict[str, Any]:
     return {
-        "event_id": f"{ticket}-{action}",
+        "event_id": f"{ticket}-{action}{tag}",
         "type": "ticket",
         "ticket_id": ticket,
-        "contract": "globex-support",
+        "contract": contract,
         "action": action,
         "priority": priority,
         "at": _stamp(moment),
     }
+
+
+def _helpdesk_events(rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Tickets of the business-hours contract (initech-helpdesk): opened at any hour, some
+    waiting on the customer (`paused` ... `resumed`), a few paused twice or resumed without a
+    pause, and the last ones still paused when the stream ends (undecided at settlement)."""
+    moment = START + timedelta(hours=5)
+    number = 0
+    while moment < END - timedelta(days=2):
+        number += 1
+        ticket = f"H-{number:04d}"
+        priority = rng.choice(["P1", "P1", "P2"])
+        yield _ticket(ticket, "opened", priority, moment, HELPDESK)
+        respond = moment + timedelta(minutes=rng.choice([20, 45, 90, 200, 600, 1500]))
+        yield _ticket(ticket, "responded", priority, respond, HELPDESK)
+        resolve = respond + timedelta(hours=rng.choice([2, 6, 30, 80]))
+        if number % 3 == 0:  # waits on the customer after the first response
+            paused = respond + timedelta(minutes=30)
+            yield _ticket(ticket, "paused", priority, paused, HELPDESK)
+            if number % 9 == 0:
+                yield _ticket(ticket, "paused", priority, paused + timedelta(hours=2), HELPDESK, "again")
+            wait = timedelta(hours=rng.choice([5, 20, 50]))
+            if paused + wait < END - timedelta(days=4):
+                yield _ticket(ticket, "resumed", priority, paused + wait, HELPDESK)
+                yield _ticket(ticket, "resolved", priority, resolve + wait, HELPDESK)
+        else:
+            if number % 7 == 0:  # a `resumed` without a pause: changes nothing
+                yield _ticket(ticket, "resumed", priority, moment + timedelta(minutes=5), HELPDESK)
+            yield _ticket(ticket, "resolved", priority, resolve, HELPDESK)
+        moment += timedelta(hours=rng.choice([5, 9, 14, 23]))
 
 
 def _maintenance_events() -> Iterator[dict[str, Any]]:
@@ -115,6 +150,11 @@ def _maintenance_events() -> Iterator[dict[str, Any]]:
 
 def sample_events(seed: int = 7) -> list[dict[str, Any]]:
     """All sample events, ordered by ``at`` (the order a live feed would send them in)."""
-    events = [*_status_events(), *_ticket_events(random.Random(seed)), *_maintenance_events()]
+    events = [
+        *_status_events(),
+        *_ticket_events(random.Random(seed)),
+        *_helpdesk_events(random.Random(seed + 1)),
+        *_maintenance_events(),
+    ]
     events.sort(key=lambda event: (event["at"], event["event_id"]))
     return events

@@ -304,6 +304,7 @@ class Engine:
             budget_remaining=1 - used,
             breached=breached,
             consecutive_breaches=result.consecutive_breaches,
+            paused_tickets=state.paused_now(clock) if isinstance(state, ResponseClauseState) else None,
         )
 
     def clause_details(self, clock: int | None = None, periods: int = 2) -> list[ClauseDetails]:

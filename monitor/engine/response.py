@@ -264,8 +264,10 @@ class ResponseClauseState:
                 lines.setdefault(key, []).append(line)
         return lines
 
-    def paused_now(self, clock: int) -> int:
-        """Open tickets that are paused at ``clock`` (for the live view)."""
+    def paused_now(self, clock: int) -> int | None:
+        """Open tickets that are paused at ``clock`` (for the live view); None if not pausable."""
+        if not self.clause.pausable:
+            return None
         paused = 0
         for ticket in self.tickets.values():
             if ticket.opened is None or ticket.pauses is None or self._verdict(ticket, clock) is not None:

@@ -90,3 +90,4 @@ class ClauseStatus:
     budget_remaining: Fraction  # share of the whole period's error budget left; negative once overspent
     breached: bool  # the period can no longer be met (uptime) or is below target now (tickets)
     consecutive_breaches: int
+    paused_tickets: int | None = None  # open tickets paused now (pausable response-time clauses)

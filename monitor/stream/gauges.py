@@ -23,6 +23,8 @@ def set_clause_gauges(metrics: Metrics, processor: PartitionProcessor) -> None:
         metrics.budget_remaining.labels(*labels).set(float(status.budget_remaining))
         metrics.breached.labels(*labels).set(int(status.breached))
         metrics.consecutive.labels(*labels).set(status.consecutive_breaches)
+        if status.paused_tickets is not None:
+            metrics.paused_tickets.labels(*labels).set(status.paused_tickets)
     watermark_us = processor.engine.watermark
     if watermark_us is not None:
         metrics.watermark.labels(processor.stream.value, str(processor.partition)).set(watermark_us / 1e6)
@@ -36,6 +38,7 @@ def forget_clause_gauges(metrics: Metrics, processor: PartitionProcessor) -> Non
         metrics.budget_remaining,
         metrics.breached,
         metrics.consecutive,
+        metrics.paused_tickets,
     ):
         for contract in processor.engine.contracts.values():
             for clause in all_clauses(contract):
