@@ -97,7 +97,12 @@ def test_shipped_contracts_load_without_problems() -> None:
     loaded = load_contracts(SHIPPED)
     assert loaded.problems == []
     assert loaded.ok
-    assert sorted(c.id for c in loaded.contracts) == ["acme-hosting", "globex-support", "kaisha-api"]
+    assert sorted(c.id for c in loaded.contracts) == [
+        "acme-hosting",
+        "globex-support",
+        "initech-helpdesk",
+        "kaisha-api",
+    ]
 
 
 def test_base_document_of_these_tests_is_valid(tmp_path: Path) -> None:
