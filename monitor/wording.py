@@ -77,9 +77,13 @@ def _response_words(contract: Contract, clause: ResponseTimeClause) -> str:
     tickets = "support tickets"
     if clause.priorities:
         tickets = f"{' and '.join(', '.join(clause.priorities).rsplit(', ', 1))} support tickets"
+    within = duration_words(clause.within)
+    if clause.calendar is not None:
+        within += f" of the support hours of the calendar {clause.calendar!r} (closed days excluded)"
+    paused = ", not counting the time a ticket is paused (waiting on the Client)" if clause.pausable else ""
     return (
         f"The Provider shall {verb} at least {percent_words(clause.target_percent)} of {tickets} "
-        f"within {duration_words(clause.within)} of their opening, "
+        f"within {within} of their opening{paused}, "
         f"in each calendar month ({contract.timezone})."
     )
 

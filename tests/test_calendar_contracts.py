@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from monitor.loader import load_contract_file
+from monitor.wording import clause_words
 from tests.test_contract_loader import BASE, only_problem, write
 
 CALENDAR: dict[str, Any] = {
@@ -104,3 +105,11 @@ def test_a_clause_naming_an_unknown_calendar_is_refused(tmp_path: Path) -> None:
 def test_settle_after_must_be_a_duration(tmp_path: Path) -> None:
     problem = only_problem(write(tmp_path, "c.yaml", with_calendar(settle_after=30)))
     assert problem.field == "clauses[1].settle_after"
+
+
+def test_the_clause_in_words_says_business_hours_and_pauses(tmp_path: Path) -> None:
+    contract, _ = load_contract_file(write(tmp_path, "c.yaml", with_calendar()))
+    assert contract is not None
+    text = clause_words(contract, contract.clauses[1])
+    assert "within 1 day of the support hours of the calendar 'support-hours' (closed days excluded)" in text
+    assert "not counting the time a ticket is paused (waiting on the Client)" in text
