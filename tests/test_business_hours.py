@@ -14,6 +14,7 @@ from typing import Any
 from monitor.contract import Contract
 from monitor.engine import Engine
 from monitor.engine.business_hours import CalendarHours
+from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import decode_event
 from monitor.timeutil import to_us
 
@@ -334,3 +335,38 @@ def test_a_calendar_period_is_final_after_its_business_deadline() -> None:
     record = clause_record(run(chosen, lines, "2026-11-02T12:00:00Z"), "2026-10")
     # T1's deadline Mon 08:00 + 3h30 = 11:30 CET, unanswered: missed
     assert (record["final"], record["attained_percent"]) == (True, 0.0)
+
+
+def test_the_live_view_counts_paused_tickets() -> None:
+    # T1 paused at 11:00Z and not resumed, T2 paused and resumed: one ticket paused now
+    chosen = contract(None, pausable=True)
+    lines = [
+        ticket("T1", "opened", "2026-10-06T10:00:00Z"),
+        ticket("T2", "opened", "2026-10-06T10:00:00Z"),
+        ticket("T1", "paused", "2026-10-06T11:00:00Z"),
+        ticket("T2", "paused", "2026-10-06T11:00:00Z"),
+        ticket("T2", "resumed", "2026-10-06T11:30:00Z"),
+    ]
+    [status] = run(chosen, lines, "2026-10-06T12:00:00Z").clause_status()
+    assert status.paused_tickets == 1
+    [plain] = run(contract(None), lines, "2026-10-06T12:00:00Z").clause_status()
+    assert plain.paused_tickets is None  # not pausable: no gauge
+
+
+def test_a_snapshot_from_before_deadlines_were_kept_still_restores() -> None:
+    # a version-2 snapshot's missed line had 4 fields; restored, it gains the elapsed-time
+    # deadline (opened + 1h) and the counted time at the response (2h elapsed)
+    chosen = contract(None, within="1h")
+    engine = Engine([chosen], LATENESS)
+    data = export_state(engine)
+    opened, answered = us("2026-10-05T00:00:00Z"), us("2026-10-05T02:00:00Z")
+    data["clauses"]["c/p1"] = {
+        "tickets": {"T9": [[opened, "e1", "P1"], None]},
+        "counts": {"2026-10": [1, 0]},
+        "settled_ids": {"T1": opened},
+        "missed": {"2026-10": [["T1", "P1", opened, answered]]},
+    }
+    restore_state(engine, data)
+    state = engine._responses["c"][0]
+    assert state.missed["2026-10"] == [("T1", "P1", opened, answered, opened + 1 * H, 2 * H)]
+    assert state.tickets["T9"].opened == (opened, "e1", "P1") and state.tickets["T9"].pauses is None
