@@ -23,7 +23,7 @@ from tests.conftest import REPO
 
 CONTRACT = "initech-helpdesk"
 # October 2026 in Berlin ends 1 Nov 00:00 CET. p1-first-response settles at the latest at
-# end + 30d = 1 Dec 00:00 CET (30 Nov 23:00Z), resolution at end + 10d; with 1h lateness
+# end + 30d = 1 Dec 00:00 CET (30 Nov 23:00Z), resolution at end + 3d; with 1h lateness
 # both are final at a watermark of 1 Dec 00:00Z.
 AS_OF = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
@@ -92,7 +92,7 @@ def test_the_statement_lists_closed_days_deadlines_and_undecided_tickets(ledger_
                 # answer came while closed, after the deadline)
                 assert Decimal(ticket["counted_minutes"]) >= within[clause["clause_id"]]
                 assert datetime.fromisoformat(ticket["first_measure"]) > deadline
-    # resolution settles 10 days after October: tickets still paused then are not counted
+    # resolution settles 3 days after October: tickets still paused then are not counted
     undecided = {t["ticket_id"] for t in resolution["undecided_tickets"]}
     assert undecided == paused_and_never_resumed()
     assert undecided and all(Decimal(t["counted_minutes"]) < 17 * 60 for t in resolution["undecided_tickets"])
