@@ -168,23 +168,33 @@ def test_saturday_hours_and_24_00_end() -> None:
 # --- pauses ---------------------------------------------------------------------------------
 
 
+def assert_paused_deadline(
+    calendar: dict[str, Any] | None, opened: str, pauses: list[tuple[str, str]], deadline: str, **clause: Any
+) -> None:
+    """The pair of tickets with these pauses on a pausable clause: A on time, B missed at ``deadline``."""
+    engine = run(
+        contract(calendar, **{"pausable": True, **clause}),
+        pair(opened, deadline, pauses),
+        "2026-12-01T00:00Z",
+    )
+    assert_deadline(engine, "2026-10", deadline, 4 * H + 1)
+
+
 def test_a_pause_over_closing_time() -> None:
     # Opened Tue 6 Oct 15:00 CEST, paused 16:30, resumed Wed 10:00.
     # Counted: 15:00-16:30 = 1h30; paused through closing (17:30) and Wed 08:00-10:00;
     # from Wed 10:00 the 2h30 left: 10:00-12:00 = 2h, lunch, 13:00-13:30 -> Wed 13:30 CEST.
     # (Without the pause: 15:00-17:30 = 2h30, Wed 08:00-09:30.)
     pauses = [("paused", "2026-10-06T16:30:00+02:00"), ("resumed", "2026-10-07T10:00:00+02:00")]
-    lines = pair("2026-10-06T15:00:00+02:00", "2026-10-07T13:30:00+02:00", pauses)
-    engine = run(contract(SUPPORT, pausable=True), lines, "2026-12-01T00:00Z")
-    assert_deadline(engine, "2026-10", "2026-10-07T13:30:00+02:00", 4 * H + 1)
+    assert_paused_deadline(SUPPORT, "2026-10-06T15:00:00+02:00", pauses, "2026-10-07T13:30:00+02:00")
 
 
 def test_pauses_are_ignored_by_a_clause_that_is_not_pausable() -> None:
     # Same events; not pausable, so the deadline is Wed 09:30 CEST (see above).
     pauses = [("paused", "2026-10-06T16:30:00+02:00"), ("resumed", "2026-10-07T10:00:00+02:00")]
-    lines = pair("2026-10-06T15:00:00+02:00", "2026-10-07T09:30:00+02:00", pauses)
-    engine = run(contract(SUPPORT), lines, "2026-12-01T00:00Z")
-    assert_deadline(engine, "2026-10", "2026-10-07T09:30:00+02:00", 4 * H + 1)
+    assert_paused_deadline(
+        SUPPORT, "2026-10-06T15:00:00+02:00", pauses, "2026-10-07T09:30:00+02:00", pausable=False
+    )
 
 
 def test_a_second_paused_changes_nothing() -> None:
@@ -196,9 +206,7 @@ def test_a_second_paused_changes_nothing() -> None:
         ("paused", "2026-10-06T11:00:00+02:00"),
         ("resumed", "2026-10-06T14:00:00+02:00"),
     ]
-    lines = pair("2026-10-06T09:00:00+02:00", "2026-10-06T17:00:00+02:00", pauses)
-    engine = run(contract(SUPPORT, pausable=True), lines, "2026-12-01T00:00Z")
-    assert_deadline(engine, "2026-10", "2026-10-06T17:00:00+02:00", 4 * H + 1)
+    assert_paused_deadline(SUPPORT, "2026-10-06T09:00:00+02:00", pauses, "2026-10-06T17:00:00+02:00")
 
 
 def test_a_resumed_without_a_pause_changes_nothing() -> None:
@@ -211,17 +219,13 @@ def test_a_resumed_without_a_pause_changes_nothing() -> None:
         ("paused", "2026-10-06T10:00:00+02:00"),
         ("resumed", "2026-10-06T11:00:00+02:00"),
     ]
-    lines = pair("2026-10-06T09:00:00+02:00", "2026-10-06T15:00:00+02:00", pauses)
-    engine = run(contract(SUPPORT, pausable=True), lines, "2026-12-01T00:00Z")
-    assert_deadline(engine, "2026-10", "2026-10-06T15:00:00+02:00", 4 * H + 1)
+    assert_paused_deadline(SUPPORT, "2026-10-06T09:00:00+02:00", pauses, "2026-10-06T15:00:00+02:00")
 
 
 def test_pauses_without_a_calendar_stop_elapsed_time() -> None:
     # No calendar: opened 6 Oct 10:00Z, paused 11:00Z to 13:00Z -> 4h counted at 16:00Z.
     pauses = [("paused", "2026-10-06T11:00:00Z"), ("resumed", "2026-10-06T13:00:00Z")]
-    lines = pair("2026-10-06T10:00:00Z", "2026-10-06T16:00:00Z", pauses)
-    engine = run(contract(None, pausable=True), lines, "2026-12-01T00:00Z")
-    assert_deadline(engine, "2026-10", "2026-10-06T16:00:00Z", 4 * H + 1)
+    assert_paused_deadline(None, "2026-10-06T10:00:00Z", pauses, "2026-10-06T16:00:00Z")
 
 
 # --- DST ------------------------------------------------------------------------------------

@@ -658,12 +658,7 @@ def csv_tickets(c: ClauseStatement) -> Iterator[Row]:
             "count": str(c.tickets_on_time),
         }
     for t in c.missed_tickets:
-        yield {
-            "section": "missed_ticket",
-            "clause": c.clause_id,
-            "item": _cell(t.ticket_id),
-            "priority": _cell(t.priority or ""),
-            "start": t.opened.isoformat(),
+        yield _ticket_row("missed_ticket", c, t.ticket_id, t.priority, t.opened) | {
             "end": t.deadline.isoformat(),
             "first_measure": t.first_measure.isoformat() if t.first_measure else "none",
             "minutes": str(t.counted_minutes) if t.counted_minutes is not None else "",
@@ -671,14 +666,21 @@ def csv_tickets(c: ClauseStatement) -> Iterator[Row]:
     for h in c.holidays:
         yield {"section": "holiday", "clause": c.clause_id, "item": h.day.isoformat(), "text": _cell(h.name)}
     for u in c.undecided_tickets:
-        yield {
-            "section": "undecided_ticket",
-            "clause": c.clause_id,
-            "item": _cell(u.ticket_id),
-            "priority": _cell(u.priority or ""),
-            "start": u.opened.isoformat(),
-            "minutes": str(u.counted_minutes),
+        yield _ticket_row("undecided_ticket", c, u.ticket_id, u.priority, u.opened) | {
+            "minutes": str(u.counted_minutes)
         }
+
+
+def _ticket_row(
+    section: str, c: ClauseStatement, ticket_id: str, priority: str | None, opened: datetime
+) -> Row:
+    return {
+        "section": section,
+        "clause": c.clause_id,
+        "item": _cell(ticket_id),
+        "priority": _cell(priority or ""),
+        "start": opened.isoformat(),
+    }
 
 
 def csv_credit(s: Statement) -> Iterator[Row]:
