@@ -75,6 +75,7 @@ class ResponseClauseState:
         self.business = name is not None or self.clause.pausable
         self._period_deadlines: dict[PeriodKey, int | None] = {}
         self.received = EventTally(self.calendar)  # ticket events of the contract, any action
+        self._prune_at: int | None = None  # no settled id is forgotten before this (None: unknown)
 
     # input ---------------------------------------------------------------------------
     def add(self, ticket_id: str, action: str, at: int, event_id: str, priority: str | None) -> None:
@@ -188,8 +189,7 @@ class ResponseClauseState:
             if key is not None:
                 line = self._undecided_line(ticket_id, ticket, self.settles_at(key))
                 self.undecided.setdefault(key, []).append(line)
-        del self.tickets[ticket_id]
-        self.settled_ids[ticket_id] = opened_at
+        self._forget(ticket_id, opened_at)
 
     def fold(self, settled: int) -> None:
         """Count the tickets decided before the settled point, drop the ones their period settled
@@ -201,11 +201,13 @@ class ResponseClauseState:
             for lines in (self.missed, self.undecided):
                 for key in [key for key in lines if key < oldest]:
                     del lines[key]
-        horizon = settled
-        if any(self._remember_until(opened_at) < horizon for opened_at in self.settled_ids.values()):
+        if self._prune_at is None:
+            self._prune_at = min(map(self._remember_until, self.settled_ids.values()), default=NO_DEADLINE)
+        if self._prune_at < settled:
             self.settled_ids = {
-                t: o for t, o in self.settled_ids.items() if self._remember_until(o) >= horizon
+                t: o for t, o in self.settled_ids.items() if self._remember_until(o) >= settled
             }
+            self._prune_at = None
 
     def _fold_ticket(self, ticket_id: str, ticket: Ticket, settled: int) -> None:
         if ticket.opened is None:
@@ -229,9 +231,11 @@ class ResponseClauseState:
             fold(opened_at, ticket.pauses, settled, self.within, self.hours)
 
     def _forget(self, ticket_id: str, opened_at: int) -> None:
-        """A ticket no period counts (its priority, or opened outside the contract's dates)."""
+        """Forget all but its id: a settled ticket, or one no period counts (priority, dates)."""
         del self.tickets[ticket_id]
         self.settled_ids[ticket_id] = opened_at
+        if self._prune_at is not None:
+            self._prune_at = min(self._prune_at, self._remember_until(opened_at))
 
     # output ----------------------------------------------------------------------------
     def results(self, clock: int) -> dict[PeriodKey, TicketCounts]:
