@@ -9,6 +9,7 @@ is at ``max(D, end + settle_after)``; a ticket still undecided then is not count
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -35,6 +36,7 @@ class Ticket:
     first_measure: int | None = None  # earliest `responded`/`resolved` (the clause's measure)
     pauses: PauseLog | None = None  # only on pausable clauses, once a pause or resume came
     cached_deadline: object = field(default=_UNKNOWN, repr=False, compare=False)
+    cached_key: object = field(default=_UNKNOWN, repr=False, compare=False)
 
 
 @dataclass
@@ -75,7 +77,10 @@ class ResponseClauseState:
         self.business = name is not None or self.clause.pausable
         self._period_deadlines: dict[PeriodKey, int | None] = {}
         self.received = EventTally(self.calendar)  # ticket events of the contract, any action
-        self._prune_at: int | None = None  # no settled id is forgotten before this (None: unknown)
+        self._settles: dict[PeriodKey, int] = {}
+        # (remember until, ticket id, first opened) of the settled ids, earliest first; None
+        # until first needed (after a restore it is rebuilt from ``settled_ids``)
+        self._forget_queue: list[tuple[int, str, int]] | None = None
 
     # input ---------------------------------------------------------------------------
     def add(self, ticket_id: str, action: str, at: int, event_id: str, priority: str | None) -> None:
@@ -97,7 +102,7 @@ class ResponseClauseState:
             opened = (at, event_id, priority)
             if ticket.opened is None or opened < ticket.opened:
                 ticket.opened = opened
-                ticket.cached_deadline = _UNKNOWN
+                ticket.cached_deadline = ticket.cached_key = _UNKNOWN
         elif toggles:
             if ticket.pauses is None:
                 ticket.pauses = PauseLog()
@@ -139,10 +144,12 @@ class ResponseClauseState:
 
     def settles_at(self, key: PeriodKey) -> int:
         """The settled point at which the period is final whatever its tickets: max(D, end + settle_after)."""
-        end = self.calendar.bounds(key)[1]
-        period_deadline = self.period_deadline(key)
-        latest = end + self.settle_after
-        return latest if period_deadline is None else max(period_deadline, latest)
+        found = self._settles.get(key)
+        if found is None:
+            latest = self.calendar.bounds(key)[1] + self.settle_after
+            period_deadline = self.period_deadline(key)
+            found = self._settles[key] = latest if period_deadline is None else max(period_deadline, latest)
+        return found
 
     def _settles_at_of(self, opened_at: int) -> int:
         key = self.calendar.key_of(opened_at)
@@ -152,10 +159,11 @@ class ResponseClauseState:
     def _counted_key(self, ticket: Ticket) -> PeriodKey | None:
         """The period the ticket counts in, or None when the clause does not count it."""
         assert ticket.opened is not None
-        opened_at, _, priority = ticket.opened
-        if self._priorities is not None and priority not in self._priorities:
-            return None
-        return self.calendar.key_of(opened_at)
+        if ticket.cached_key is _UNKNOWN:
+            opened_at, _, priority = ticket.opened
+            counted = self._priorities is None or priority in self._priorities
+            ticket.cached_key = self.calendar.key_of(opened_at) if counted else None
+        return ticket.cached_key  # type: ignore[return-value]
 
     def _verdict(self, ticket: Ticket, clock: int) -> tuple[PeriodKey, bool] | None:
         """(period, on time) once decided at ``clock``; None while undecided or not counted.
@@ -201,13 +209,17 @@ class ResponseClauseState:
             for lines in (self.missed, self.undecided):
                 for key in [key for key in lines if key < oldest]:
                     del lines[key]
-        if self._prune_at is None:
-            self._prune_at = min(map(self._remember_until, self.settled_ids.values()), default=NO_DEADLINE)
-        if self._prune_at < settled:
-            self.settled_ids = {
-                t: o for t, o in self.settled_ids.items() if self._remember_until(o) >= settled
-            }
-            self._prune_at = None
+        queue = self._queue()
+        while queue and queue[0][0] < settled:
+            _, ticket_id, opened_at = heapq.heappop(queue)
+            if self.settled_ids.get(ticket_id) == opened_at:
+                del self.settled_ids[ticket_id]
+
+    def _queue(self) -> list[tuple[int, str, int]]:
+        if self._forget_queue is None:
+            self._forget_queue = [(self._remember_until(o), t, o) for t, o in self.settled_ids.items()]
+            heapq.heapify(self._forget_queue)
+        return self._forget_queue
 
     def _fold_ticket(self, ticket_id: str, ticket: Ticket, settled: int) -> None:
         if ticket.opened is None:
@@ -234,8 +246,7 @@ class ResponseClauseState:
         """Forget all but its id: a settled ticket, or one no period counts (priority, dates)."""
         del self.tickets[ticket_id]
         self.settled_ids[ticket_id] = opened_at
-        if self._prune_at is not None:
-            self._prune_at = min(self._prune_at, self._remember_until(opened_at))
+        heapq.heappush(self._queue(), (self._remember_until(opened_at), ticket_id, opened_at))
 
     # output ----------------------------------------------------------------------------
     def results(self, clock: int) -> dict[PeriodKey, TicketCounts]:
