@@ -70,7 +70,7 @@ def _ticket_data(ticket: Ticket) -> list[Any]:
 def _ticket_from(data: list[Any]) -> Ticket:
     opened, measure, *pauses = data
     return Ticket(
-        tuple(opened) if opened is not None else None,  # type: ignore[arg-type]
+        tuple(opened) if opened is not None else None,
         measure,
         PauseLog.from_data(pauses[0]) if pauses else None,
     )
@@ -94,7 +94,7 @@ def _missed_line(state: ResponseClauseState, line: list[Any]) -> MissedLine:
         ticket_id, priority, opened, measure = line
         counted = None if measure is None else measure - opened
         return (ticket_id, priority, opened, measure, opened + state.within, counted)
-    return tuple(line)  # type: ignore[return-value]
+    return tuple(line)
 
 
 def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:

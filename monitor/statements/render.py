@@ -256,7 +256,7 @@ def maintenance_table(clause: ClauseStatement) -> Table:
 
 
 def ticket_table(clause: ClauseStatement) -> Table:
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             t.ticket_id,
             t.priority or "-",
