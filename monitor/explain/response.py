@@ -9,8 +9,10 @@ from fractions import Fraction
 from typing import Any
 
 from monitor.contract import Clause, Contract, ResponseTimeClause
+from monitor.engine.business_hours import AlwaysOpen, CalendarHours, OpenHours
 from monitor.engine.calendar import ContractCalendar
 from monitor.engine.response import TICKET_ID_REUSE_AFTER_US
+from monitor.engine.ticket_clock import PauseLog, deadline
 from monitor.events import Event, TicketEvent
 from monitor.explain.common import ClauseContext
 from monitor.explain.kinds import Derived
@@ -62,17 +64,16 @@ class ResponseExplainer:
                     Step(f"Not counted: {story.ticket_id} has priority {priority or 'none'}.", (opened_id,))
                 )
                 continue
-            deadline = opened_at + within
+            due = _deadline(ctx.contract, clause, story, tickets)
             ids = (opened_id,) if story.measure is None else (opened_id, story.measure[1])
-            head = (
-                f"{story.ticket_id} ({priority or 'no priority'}) opened {ctx.both(opened_at)}, "
-                f"deadline {ctx.both(deadline)}"
+            head = f"{story.ticket_id} ({priority or 'no priority'}) opened {ctx.both(opened_at)}, " + (
+                f"deadline {ctx.both(due)}" if due is not None else "no deadline yet (paused)"
             )
             measure = story.measure
-            if measure is not None and measure[0] <= deadline and measure[0] <= ctx.clock:
+            if measure is not None and (due is None or measure[0] <= due) and measure[0] <= ctx.clock:
                 counted, on_time = counted + 1, on_time + 1
                 steps.append(Step(f"{head}: {clause.measure} {ctx.both(measure[0])}, on time.", ids))
-            elif ctx.clock > deadline:
+            elif due is not None and ctx.clock > due:
                 counted += 1
                 late = (
                     f"{clause.measure} {ctx.both(measure[0])}"
@@ -91,11 +92,11 @@ class ResponseExplainer:
         steps = [
             Step(
                 f"{ticket_id} ({priority or 'no priority'}) opened {ctx.both(opened)}, deadline "
-                f"{ctx.both(opened + within)}: "
+                f"{ctx.both(rest[0] if rest else opened + within)}: "
                 + (f"{_response(ctx).measure} {ctx.both(measure)}" if measure is not None else "no response")
                 + ", missed."
             )
-            for ticket_id, priority, opened, measure in data["missed"]
+            for ticket_id, priority, opened, measure, *rest in data["missed"]
         ]
         derived = self._derived(steps, data["counted"], data["on_time"])
         derived.sections[-1].steps.append(Step(LEDGER_TICKETS))
@@ -110,6 +111,24 @@ class ResponseExplainer:
             + "."
         )
         return Derived([Section("Tickets", [*steps, summary])], attained, formula)
+
+
+def _deadline(
+    contract: Contract, clause: ResponseTimeClause, story: TicketStory, tickets: Sequence[TicketEvent]
+) -> int | None:
+    """The ticket's deadline in counted time (SPEC.md section 10): the clause's calendar and,
+    on a pausable clause, the ticket's pauses; elapsed time without them."""
+    opened_at = story.opened[0]
+    within = span_us(clause.within)
+    hours: OpenHours = AlwaysOpen()
+    if clause.calendar is not None:
+        hours = CalendarHours(contract.calendars[clause.calendar], contract.zone)
+    log = PauseLog()
+    if clause.pausable:
+        for event in tickets:
+            if event.ticket_id == story.ticket_id and event.action in ("paused", "resumed"):
+                log.add((to_us(event.at), event.event_id, event.action == "paused"))
+    return deadline(opened_at, log, within, hours)
 
 
 def ticket_stories(events: Sequence[TicketEvent], measure: str, within: int) -> Iterator[TicketStory]:
