@@ -302,7 +302,8 @@ def test_an_amendment_that_restates_the_terms_changes_nothing_but_their_name(sce
             "amendments[0].clauses[0].service",
             "required",
         ),
-        ({"calendars": {}}, "amendments[0].calendars", "Extra inputs"),
+        ({"calendars": None}, "amendments[0].calendars", "must not be null"),
+        ({"nickname": "x"}, "amendments[0].nickname", "Extra inputs"),
     ],
 )
 def test_bad_amendments_are_refused_with_the_field(tmp_path, amendment, field, words) -> None:

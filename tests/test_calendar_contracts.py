@@ -113,3 +113,23 @@ def test_the_clause_in_words_says_business_hours_and_pauses(tmp_path: Path) -> N
     text = clause_words(contract, contract.clauses[1])
     assert "within 1 day of the support hours of the calendar 'support-hours' (closed days excluded)" in text
     assert "not counting the time a ticket is paused (waiting on the Client)" in text
+
+
+def test_an_amendment_may_replace_the_calendars_and_its_clauses_must_name_one_in_force(
+    tmp_path: Path,
+) -> None:
+    document = with_calendar()
+    new_hours = {"hours": {"mon-sat": "07:00-19:00"}}
+    document["amendments"] = [
+        {"effective_from": "2026-03-01", "title": "A2", "calendars": {"extended": new_hours}}
+    ]
+    # the base clause names support-hours, which the amendment's calendars no longer have
+    problem = only_problem(write(tmp_path, "c.yaml", document))
+    assert problem.field == "amendments[0].calendars"
+    assert "unknown calendar 'support-hours'" in problem.message and "extended" in problem.message
+    clauses = copy.deepcopy(document["clauses"])
+    clauses[1]["calendar"] = "extended"
+    document["amendments"][0]["clauses"] = clauses
+    contract, problems = load_contract_file(write(tmp_path, "c.yaml", document))
+    assert problems == [] and contract is not None
+    assert contract.amendments[0].calendars is not None

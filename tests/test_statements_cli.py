@@ -243,9 +243,11 @@ def test_report_all_writes_every_contract_statement(ledger_url: str, tmp_path: P
     result = report(ledger_url, "--all", "--period", "2026-10", "--format", "pdf", "--out", str(out))
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in out.iterdir())
-    assert written == [f"{c}-2026-10.pdf" for c in ("acme-hosting", "globex-support", "kaisha-api")]
+    contracts = ("acme-hosting", "globex-support", "initech-helpdesk", "kaisha-api")
+    assert written == [f"{c}-2026-10.pdf" for c in contracts]
     assert result.stdout.split() == [str(out / name) for name in written]
-    for name, customer in zip(written, ("Acme Corp", "Globex Inc", "Kaisha KK"), strict=True):
+    customers = ("Acme Corp", "Globex Inc", "Initech GmbH", "Kaisha KK")
+    for name, customer in zip(written, customers, strict=True):
         assert customer in pdf_text(out / name)
     # February 2026: globex's contract starts on 15 March, so it has no statement that month
     result = report(ledger_url, "--all", "--period", "2026-02", "--out", str(out / "feb"))
