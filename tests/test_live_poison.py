@@ -14,12 +14,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor.broker import create_topics
 from monitor.stream.control import CLOCK_HEADER, clock_message
 from monitor.stream.deadletter import DEAD_LETTER_MAX_BYTES
 from monitor.stream.partitions import partition_of
 from monitor.timeutil import to_us
 from tests.builders import moment, status
-from tests.conftest import LiveSetup, live_on
+from tests.conftest import TOPICS, LiveSetup, live_on
 from tests.test_live import ended_contracts, expected_records, explain, ledger_records
 
 PARTITIONS = 4
@@ -84,6 +85,8 @@ def _records(case: str) -> list[Record]:
 
 
 async def _produce(live: LiveSetup, records: list[Record]) -> None:
+    # Apache Kafka would auto-create the topic with one partition: the worker's four come first
+    await create_topics(live.broker.bootstrap, {f"{live.name}.{topic}": PARTITIONS for topic in TOPICS})
     producer = AIOKafkaProducer(bootstrap_servers=live.broker.bootstrap, max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
@@ -125,7 +128,7 @@ def _counted(live: LiveSetup) -> dict[str, int]:
     return counts
 
 
-@live_on("dev-sqlite")  # topics auto-created with 4 partitions, records up to 4 MiB: the bundled broker
+@live_on("dev-sqlite", "kafka-sqlite")  # every record fits Kafka's default 1 MB limit
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_poison_record_is_dead_lettered_counted_and_passed(live: LiveSetup, case: str) -> None:
     records = _records(case)
