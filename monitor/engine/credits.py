@@ -10,11 +10,18 @@ from typing import Any
 
 from monitor.contract import Clause, Contract
 from monitor.engine.calendar import PeriodKey
-from monitor.engine.credit_rules import PricedMonth, owed_amounts
+from monitor.engine.credit_rules import Owed, PricedMonth, owed_amounts
 from monitor.engine.history import standings
-from monitor.engine.money import credit_amount
+from monitor.engine.money import exact_amount, half_up
 from monitor.engine.results import ClauseResult, ContractResult
-from monitor.terms import BASE_TERMS, clause_ids_in_force, contract_terms, period_first_day, terms_for_period
+from monitor.terms import (
+    BASE_TERMS,
+    Terms,
+    clause_ids_in_force,
+    contract_terms,
+    period_first_day,
+    terms_for_period,
+)
 
 ZERO = Decimal(0)
 
@@ -78,37 +85,73 @@ def _add_remedy(remedies: list[str], remedy: str) -> None:
         remedies.append(remedy)
 
 
-def assess_contract(contract: Contract, clause_results: list[ClauseResult]) -> list[ContractResult]:
-    """One record per period: the clauses' credits summed, capped, priced, then the credit
-    rules (minimum credit, annual cap), each under the terms in force in that period."""
+@dataclass(frozen=True)
+class MonthCredit:
+    """A contract's money in one period, with every figure of SPEC.md section 12 that led to it."""
+
+    terms: Terms  # in force in the period
+    priced: PricedMonth  # the clause percents summed, capped and priced
+    owed: Owed  # after the credit rules
+    final: bool  # every clause result of the period is final
+
+
+def price_month(
+    contract: Contract, period: PeriodKey, terms: Contract, clauses: Sequence[ClauseResult]
+) -> PricedMonth:
+    """The clauses' credit percents summed, capped at ``terms.credit_cap_percent``, and that
+    share of ``terms.monthly_fee`` half-up to the contract's minor unit."""
+    parts = tuple(sorted((c.clause, c.credit_percent) for c in clauses))
+    summed = sum((p for _, p in parts), ZERO)
+    percent = summed if terms.credit_cap_percent is None else min(summed, terms.credit_cap_percent)
+    exact = exact_amount(terms.monthly_fee, percent)
+    return PricedMonth(
+        period=period,
+        first_day=period_first_day(contract, period),
+        terms=terms,
+        clause_percents=parts,
+        summed_percent=summed,
+        percent=percent,
+        exact_amount=exact,
+        amount=half_up(exact, contract.minor_unit),
+    )
+
+
+def month_credits(contract: Contract, clause_results: Iterable[ClauseResult]) -> list[MonthCredit]:
+    """Each period's money, in period order, from the clause results of every period (the
+    annual cap of a month depends on the earlier months of its contract year), each under the
+    terms in force in that period."""
     by_period: dict[PeriodKey, list[ClauseResult]] = {}
     for result in clause_results:
         by_period.setdefault(result.period, []).append(result)
     terms = contract_terms(contract)
     periods = sorted(by_period)
     in_force = [terms_for_period(contract, key, terms) for key in periods]
-    percents = []
-    priced = []
-    for key, current in zip(periods, in_force, strict=True):
-        percent = sum((c.credit_percent for c in by_period[key]), ZERO)
-        if current.contract.credit_cap_percent is not None:
-            percent = min(percent, current.contract.credit_cap_percent)
-        amount = credit_amount(current.contract.monthly_fee, percent, contract.minor_unit)
-        percents.append(percent)
-        priced.append(PricedMonth(period_first_day(contract, key), current.contract, amount))
+    priced = [
+        price_month(contract, key, current.contract, by_period[key])
+        for key, current in zip(periods, in_force, strict=True)
+    ]
     owed = owed_amounts(contract, priced)
+    return [
+        MonthCredit(current, month, money, all(c.final for c in by_period[month.period]))
+        for current, month, money in zip(in_force, priced, owed, strict=True)
+    ]
+
+
+def assess_contract(contract: Contract, clause_results: list[ClauseResult]) -> list[ContractResult]:
+    """One record per period: the clauses' credits summed, capped, priced, then the credit
+    rules (minimum credit, annual cap), each under the terms in force in that period."""
     return [
         ContractResult(
             contract=contract.id,
-            period=key,
-            final=all(c.final for c in by_period[key]),
-            credit_percent=percent,
-            credit_amount=money.amount,
+            period=month.priced.period,
+            final=month.final,
+            credit_percent=month.priced.percent,
+            credit_amount=month.owed.amount,
             currency=contract.currency,
-            adjustments=money.adjustments,
-            terms=current.title,
+            adjustments=month.owed.adjustments,
+            terms=month.terms.title,
         )
-        for key, current, percent, money in zip(periods, in_force, percents, owed, strict=True)
+        for month in month_credits(contract, clause_results)
     ]
 
 
@@ -117,7 +160,7 @@ def contract_records(contract: Contract, clause_records: Iterable[dict[str, Any]
 
     A period is final only when every clause in force in it has a final record for it.
     """
-    results = [_clause_result(contract, record) for record in clause_records]
+    results = [clause_result(contract, record) for record in clause_records]
     terms = contract_terms(contract)
     complete: dict[PeriodKey, set[str]] = {}
     for result in results:
@@ -131,7 +174,8 @@ def contract_records(contract: Contract, clause_records: Iterable[dict[str, Any]
     return records
 
 
-def _clause_result(contract: Contract, record: dict[str, Any]) -> ClauseResult:
+def clause_result(contract: Contract, record: dict[str, Any]) -> ClauseResult:
+    """A clause record (the engine's or the ledger's) back as the engine's result."""
     # credit percents are sums of the contract's short decimals: their float repr is exact
     return ClauseResult(
         contract=contract.id,
