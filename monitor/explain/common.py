@@ -10,7 +10,6 @@ from fractions import Fraction
 from typing import Any
 
 from monitor.contract import Clause, Contract
-from monitor.engine.money import credit_amount
 from monitor.explain.model import ExplainError, Section, Step
 from monitor.timeutil import from_us
 from monitor.wording import money_words, percent_words, remedy_words
@@ -18,7 +17,8 @@ from monitor.wording import money_words, percent_words, remedy_words
 
 @dataclass(frozen=True)
 class ClauseContext:
-    """One clause and period being explained, and the clock the figures are taken at."""
+    """One clause and period being explained under the terms in force then, and the clock
+    the figures are taken at."""
 
     contract: Contract
     clause: Clause
@@ -27,6 +27,7 @@ class ClauseContext:
     end: int
     clock: int  # µs: the figures cover [start, min(end, clock))
     final: bool
+    written: Contract  # the contract as written, with its amendments (``contract`` is the terms in force)
     terms: str = "the base terms"  # which terms are in force in the period, in words
 
     @property
@@ -85,6 +86,7 @@ def terms_section(ctx: ClauseContext, kind_terms: list[Step]) -> Section:
             )
             + "."
         ),
+        *_credit_rules_steps(contract),
         Step(
             f"Clause {clause.id} ({clause.kind.replace('_', ' ')}): "
             f"target {percent_words(clause.target_percent)}."
@@ -109,16 +111,30 @@ def terms_section(ctx: ClauseContext, kind_terms: list[Step]) -> Section:
     return Section("Terms in force", steps)
 
 
+def _credit_rules_steps(contract: Contract) -> list[Step]:
+    """The credit rules of SPEC.md section 12 in force, if any (the month's money applies them)."""
+    rules = contract.credit_rules
+    if rules is None or (rules.min_credit_amount is None and rules.annual_cap_percent is None):
+        return []
+    parts = []
+    if rules.min_credit_amount is not None:
+        parts.append(f"minimum credit {money_words(rules.min_credit_amount, contract.currency)}")
+    if rules.annual_cap_percent is not None:
+        parts.append(
+            f"annual cap {percent_words(rules.annual_cap_percent)} of 12 monthly fees per contract year"
+        )
+    return [Step(f"Credit rules: {'; '.join(parts)}.")]
+
+
 def arithmetic_section(
     ctx: ClauseContext,
     attained: Fraction,
     formula: Step,
     history: Sequence[dict[str, Any]],
-    contract_records: Sequence[dict[str, Any]],
 ) -> Section:
-    """From the attained fraction to the clause's credit and the contract's amount; checked
-    against the records of the engine or the ledger (``history``: this clause's records up to
-    this period; ``contract_records``: every clause record of the contract in this period)."""
+    """From the attained fraction to the clause's credit percent; checked against the records
+    of the engine or the ledger (``history``: this clause's records up to this period). The
+    contract's money follows in ``monitor.explain.credit``."""
     clause = ctx.clause
     target = Fraction(clause.target_percent)
     met = attained >= target
@@ -169,7 +185,6 @@ def arithmetic_section(
         )
     steps.append(Step(f"Clause credit: {percent_words(credit)} of the monthly fee."))
     _check(ctx, met, count, credit, history)
-    steps += _contract_steps(ctx, credit, contract_records)
     return Section("Arithmetic", steps)
 
 
@@ -188,25 +203,3 @@ def _check(
         raise ExplainError(
             f"the derivation ({met}, {count}, {credit}) disagrees with the recorded result {recorded}"
         )
-
-
-def _contract_steps(ctx: ClauseContext, credit: Decimal, records: Sequence[dict[str, Any]]) -> list[Step]:
-    contract = ctx.contract
-    parts = {r["clause"]: Decimal(repr(r["credit_percent"])) for r in records}
-    parts[ctx.clause.id] = credit
-    total = sum(parts.values(), Decimal(0))
-    terms = " + ".join(f"{percent_words(p)} ({c})" for c, p in sorted(parts.items()))
-    steps = [Step(f"Contract credit before the cap: {terms} = {percent_words(total)}.")]
-    capped = total
-    if contract.credit_cap_percent is not None and total > contract.credit_cap_percent:
-        capped = contract.credit_cap_percent
-        steps.append(Step(f"Capped at {percent_words(capped)}."))
-    amount = credit_amount(contract.monthly_fee, capped, contract.minor_unit)
-    steps.append(
-        Step(
-            f"Amount: {money_words(contract.monthly_fee, contract.currency)} × "
-            f"{percent_words(capped).removesuffix('%')} / 100 = {money_words(amount, contract.currency)} "
-            "(half-up to the currency's minor unit)."
-        )
-    )
-    return steps

@@ -12,6 +12,7 @@ from monitor.engine import DEFAULT_LATENESS, Engine, Outcome
 from monitor.engine.calendar import ContractCalendar
 from monitor.events import Event, InvalidEvent, decode_event
 from monitor.explain.common import ClauseContext, arithmetic_section, period_section, terms_section
+from monitor.explain.credit import credit_section
 from monitor.explain.kinds import ClauseExplainer, Derived, explainers
 from monitor.explain.model import ExplainError, Explanation
 from monitor.terms import Terms, terms_for_period
@@ -30,7 +31,7 @@ def explain_from_events(
 ) -> Explanation:
     """Replay ``lines`` as ``slamon replay`` does, keeping the counted events that bear on the
     clause (late, duplicate and invalid ones are not counted), and derive the period's figure."""
-    terms, clause, explainer = _find(contracts, contract_id, clause_id, period)
+    written, terms, clause, explainer = _find(contracts, contract_id, clause_id, period)
     contract = terms.contract
     engine = Engine(contracts, allowed_lateness)
     kept: list[Event] = []
@@ -48,7 +49,7 @@ def explain_from_events(
         raise ExplainError("no valid event in the input: nothing to explain")
     engine.advance_to(clock)
     records = [r.to_record() for r in engine.results(clock) if r.contract == contract.id]
-    ctx = _context(terms, clause, period, clock, records)
+    ctx = _context(written, terms, clause, period, clock, records)
     return _explanation(ctx, explainer.from_events(ctx, kept), records, source)
 
 
@@ -60,21 +61,21 @@ def explain_from_ledger(
     details: dict[str, Any] | None,
 ) -> Explanation:
     """From the ledger's results of the contract and its detail record of the clause and period."""
-    terms, clause, explainer = _find([contract], contract.id, clause_id, period)
+    _, terms, clause, explainer = _find([contract], contract.id, clause_id, period)
     if details is None:
         raise ExplainError(
             f"the ledger has no details of {clause_id} in {period} (outages, windows, tickets): "
             "explain it from the events with --events FILE --contracts DIR"
         )
-    ctx = _context(terms, clause, period, details["details"]["as_of"], records)
+    ctx = _context(contract, terms, clause, period, details["details"]["as_of"], records)
     return _explanation(ctx, explainer.from_details(ctx, details), records, "the ledger")
 
 
 def _find(
     contracts: Sequence[Contract], contract_id: str, clause_id: str, period: str
-) -> tuple[Terms, Clause, ClauseExplainer]:
-    """The terms in force in ``period`` (the base terms or an amendment's), the clause under
-    them and its kind's explainer."""
+) -> tuple[Contract, Terms, Clause, ClauseExplainer]:
+    """The contract as written, the terms in force in ``period`` (the base terms or an
+    amendment's), the clause under them and its kind's explainer."""
     contract = next((c for c in contracts if c.id == contract_id), None)
     if contract is None:
         known = ", ".join(sorted(c.id for c in contracts)) or "none"
@@ -89,11 +90,16 @@ def _find(
     explainer = explainers().get(clause.kind)
     if explainer is None:
         raise ExplainError(f"clauses of kind {clause.kind!r} cannot be explained yet")
-    return terms, clause, explainer
+    return contract, terms, clause, explainer
 
 
 def _context(
-    terms: Terms, clause: Clause, period: str, clock: int | None, records: Sequence[dict[str, Any]]
+    written: Contract,
+    terms: Terms,
+    clause: Clause,
+    period: str,
+    clock: int | None,
+    records: Sequence[dict[str, Any]],
 ) -> ClauseContext:
     contract = terms.contract
     calendar = ContractCalendar(contract)
@@ -104,7 +110,7 @@ def _context(
     if record is None or clock is None or clock <= start:
         raise ExplainError(f"no result for {clause.id} of {contract.id} in {period}: no data for it yet")
     title = "the base terms" if terms.is_base else f"the amendment {terms.title!r}"
-    return ClauseContext(contract, clause, period, start, end, clock, bool(record["final"]), title)
+    return ClauseContext(contract, clause, period, start, end, clock, bool(record["final"]), written, title)
 
 
 def _record(records: Sequence[dict[str, Any]], clause_id: str, period: str) -> dict[str, Any] | None:
@@ -133,16 +139,12 @@ def _explanation(
         for r in records
         if r["record"] == "clause" and r["clause"] == ctx.clause.id and r["period"] <= ctx.period
     ]
-    others = [
-        r
-        for r in records
-        if r["record"] == "clause" and r["period"] == ctx.period and r["clause"] != ctx.clause.id
-    ]
     kind_terms = explainers()[ctx.clause.kind].terms(ctx)
     sections = [
         period_section(ctx),
         terms_section(ctx, kind_terms),
         *derived.sections,
-        arithmetic_section(ctx, derived.attained, derived.formula, history, others),
+        arithmetic_section(ctx, derived.attained, derived.formula, history),
+        credit_section(ctx, records),
     ]
     return Explanation(ctx.contract.id, ctx.clause.id, ctx.period, source, sections)
