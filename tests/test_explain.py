@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from monitor.contract import Contract
 from monitor.demo_stream import sample_events
 from monitor.engine import Engine
 from monitor.events import decode_event
@@ -21,7 +22,17 @@ from monitor.explain import ExplainError, Explanation, explain_from_events, expl
 from monitor.ledger.store import Ledger
 from monitor.loader import load_contracts
 from monitor.settings import DEFAULT_CONTRACTS
-from tests.builders import contract, maintenance, response, status, ticket, uptime
+from tests.builders import (
+    TICK_SERVICE,
+    contract,
+    maintenance,
+    outage,
+    plain_document,
+    response,
+    status,
+    ticket,
+    uptime,
+)
 from tests.conftest import REPO
 
 UPTIME_CONTRACT = contract(
@@ -269,3 +280,144 @@ def test_a_chronic_clause_shows_the_months_that_make_it_chronic() -> None:
     assert "Chronic: missed in 2 of the last 3 months (2026-09, 2026-10): adds 7%." in arithmetic
     assert "Clause credit: 12% of the monthly fee." in arithmetic
     assert amount(explanation).startswith("Amount: 12,000.00 EUR × 12 / 100 = 1,440.00 EUR")
+
+
+# the month's money under the credit rules (SPEC.md section 12) ------------------------------
+
+
+def credit_steps(explanation: Explanation) -> list[str]:
+    return [text for text, _ in steps(explanation, "Credit owed")]
+
+
+def replayed(terms: Contract, lines: list[str]) -> Engine:
+    engine = Engine([terms], timedelta(hours=1))
+    for line in lines:
+        engine.apply(decode_event(line))
+    return engine
+
+
+def from_ledger(
+    tmp_path: Path, terms: Contract, lines: list[str], clause_id: str, period: str
+) -> Explanation:
+    """Explain from a ledger written the live worker's way: clause records and details only;
+    the ledger computes the contract records itself (``record_clause_results``)."""
+    engine = replayed(terms, lines)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", [terms])
+    try:
+        ledger.record_details([d.to_record() for d in engine.clause_details()])
+        ledger.record_clause_results(
+            [r.to_record() for r in engine.results() if r.to_record()["record"] == "clause"]
+        )
+        records = ledger.read_results(terms.id)
+        details = ledger.read_details(terms.id, period)[clause_id]
+    finally:
+        ledger.close()
+    return explain_from_ledger(terms, clause_id, period, records, details)
+
+
+MIN_CREDIT_CONTRACT = Contract.model_validate(
+    plain_document(  # UTC, from 2026-01-01
+        monthly_fee="1234.50",
+        credit_cap_percent=3,
+        credit_rules={"min_credit_amount": "50.00", "annual_cap_percent": 10},
+        clauses=[
+            uptime("up", "api", 99.5, credits=[{"below_percent": 99.5, "credit_percent": 2}]),
+            uptime("web-up", "web", 99.5, credits=[{"below_percent": 99.5, "credit_percent": 1.5}]),
+        ],
+    )
+)
+MIN_CREDIT_EVENTS = [  # in time order
+    *outage("2026-02-10T00:00:00+00:00", "2026-02-11T00:00:00+00:00", "api"),
+    *outage("2026-02-12T00:00:00+00:00", "2026-02-13T00:00:00+00:00", "web"),
+    status("2026-03-01T02:00:00+00:00", "up", TICK_SERVICE, "tick"),  # February final
+]
+MIN_CREDIT_STEPS = [
+    # February 672 h; each service down 24 h: 100 x 648 / 672 = 96.43% < 99.5 -> both tiers
+    "Contract credit before the cap: 2% (up) + 1.5% (web-up) = 3.5%.",
+    "Capped at 3% (credit_cap_percent).",
+    # 1234.50 x 3 / 100 = 37.035 -> half-up to the cent: 37.04
+    "Amount: 1,234.50 EUR × 3 / 100 = 37.04 EUR (exactly 37.035 EUR, half-up to 2 decimals).",
+    # 37.04 < 50.00: nothing is owed
+    "Minimum credit 50.00 EUR: 37.04 EUR is below it, so 0.00 EUR is owed (min_credit).",
+    "The contract year from 2026-01-01 until 2027-01-01 (exclusive; year 1 of the contract) holds "
+    "the periods starting in it: 2026-02 starts on 2026-02-01.",
+    # 10 x 12 x 1234.50 / 100 = 1481.40
+    "Annual cap: 10 × 12 × 1,234.50 EUR / 100 = 1,481.40 EUR (half-up to 2 decimals).",
+    "Owed in the earlier months of that contract year: none (0.00 EUR).",  # January: no outage
+    "Left of the cap: 1,481.40 EUR − 0.00 EUR = 1,481.40 EUR.",
+    "Owed: max(0, min(0.00 EUR, 1,481.40 EUR)) = 0.00 EUR: within the cap.",
+    "Credit owed for 2026-02: 0.00 EUR; adjustments: min_credit.",
+]
+
+
+def test_a_month_below_the_minimum_credit_owes_nothing(tmp_path: Path) -> None:
+    lines = MIN_CREDIT_EVENTS
+    from_events = explain_from_events([MIN_CREDIT_CONTRACT], "acme", "up", "2026-02", lines)
+    assert credit_steps(from_events) == MIN_CREDIT_STEPS
+    terms = [text for text, _ in steps(from_events, "Terms in force")]
+    assert (
+        "Credit rules: minimum credit 50.00 EUR; annual cap 10% of 12 monthly fees per contract year."
+        in terms
+    )
+    # the other clause's explanation ends in the same money
+    other = explain_from_events([MIN_CREDIT_CONTRACT], "acme", "web-up", "2026-02", lines)
+    assert credit_steps(other) == MIN_CREDIT_STEPS
+    ledger = from_ledger(tmp_path, MIN_CREDIT_CONTRACT, lines, "up", "2026-02")
+    assert credit_steps(ledger) == MIN_CREDIT_STEPS
+
+
+# a contract year from 20 July: July 2026 starts on the 1st, so it is still in the first year
+ANNUAL_CAP_CONTRACT = Contract.model_validate(
+    plain_document(
+        effective_from="2025-07-20",
+        credit_rules={"annual_cap_percent": 4},
+        clauses=[uptime("up", "api", 99.5, credits=[{"below_percent": 99.5, "credit_percent": 15}])],
+    )
+)
+ANNUAL_CAP_EVENTS = [  # a day down on the 10th of four months, in time order
+    *(
+        line
+        for month in ("2025-08", "2025-09", "2025-10", "2026-07")
+        for line in outage(f"{month}-10T00:00:00+00:00", f"{month}-11T00:00:00+00:00")
+    ),
+    status("2026-08-01T02:00:00+00:00", "up", TICK_SERVICE, "tick"),  # July final
+]
+ANNUAL_CAP_STEPS = [
+    # July 744 h, 24 h down: 100 x 720 / 744 = 96.77% < 99.5 -> 15%
+    "Contract credit before the cap: 15% (up) = 15%.",
+    "No credit cap: the percent stays as summed.",
+    "Amount: 1,000.00 EUR × 15 / 100 = 150.00 EUR (exact: nothing to round).",
+    "No minimum credit in force.",
+    # periods starting in [2025-07-20, 2026-07-20): 2025-07 (from the 20th) to 2026-07
+    "The contract year from 2025-07-20 until 2026-07-20 (exclusive; year 1 of the contract) holds "
+    "the periods starting in it: 2026-07 starts on 2026-07-01.",
+    # 4 x 12 x 1000.00 / 100 = 480.00
+    "Annual cap: 4 × 12 × 1,000.00 EUR / 100 = 480.00 EUR (half-up to 2 decimals).",
+    # August (744 h), September (720 h), October (744 h, UTC), each 24 h down: all below 99.5%
+    # -> 15% of 1000.00 = 150.00 each, none capped: 150 + 150 + 150 = 450
+    "Owed in the earlier months of that contract year: "
+    "150.00 EUR (2025-08) + 150.00 EUR (2025-09) + 150.00 EUR (2025-10) = 450.00 EUR.",
+    "Left of the cap: 480.00 EUR − 450.00 EUR = 30.00 EUR.",
+    # min(150, 30) = 30
+    "Owed: max(0, min(150.00 EUR, 30.00 EUR)) = 30.00 EUR: the annual cap cuts it (annual_cap).",
+    "Credit owed for 2026-07: 30.00 EUR; adjustments: annual_cap.",
+]
+
+
+def test_the_annual_cap_cuts_the_last_month_of_a_contract_year_that_starts_mid_month(tmp_path: Path) -> None:
+    lines = ANNUAL_CAP_EVENTS
+    from_events = explain_from_events([ANNUAL_CAP_CONTRACT], "acme", "up", "2026-07", lines)
+    assert credit_steps(from_events) == ANNUAL_CAP_STEPS
+    ledger = from_ledger(tmp_path, ANNUAL_CAP_CONTRACT, lines, "up", "2026-07")
+    assert credit_steps(ledger) == ANNUAL_CAP_STEPS
+
+
+def test_a_recorded_amount_the_rules_do_not_give_is_refused() -> None:
+    # the ledger's contract record says 150.00 owed in July: the cap leaves only 30.00 (above)
+    engine = replayed(ANNUAL_CAP_CONTRACT, ANNUAL_CAP_EVENTS)
+    records = [r.to_record() for r in engine.results()]
+    details = next(d.to_record() for d in engine.clause_details() if d.to_record()["period"] == "2026-07")
+    july = next(r for r in records if r["record"] == "contract" and r["period"] == "2026-07")
+    july.update(credit_amount="150.00", adjustments=[])
+    with pytest.raises(ExplainError, match=r"the credit owed .* disagrees with the recorded result"):
+        explain_from_ledger(ANNUAL_CAP_CONTRACT, "up", "2026-07", records, details)
