@@ -64,7 +64,8 @@ def test_json_carries_the_counts(engine: Engine) -> None:
     # (an outage's edge on the 5-minute grid repeats that heartbeat's id: a duplicate, not counted)
     in_october = {e["event_id"]: e for e in sample_events() if oct_start <= e["at"] < nov_start}.values()
     assert web == sum(1 for e in in_october if e.get("service") == "web")
-    assert p1 == resolution == sum(1 for e in in_october if e["type"] == "ticket")
+    tickets = sum(1 for e in in_october if e["type"] == "ticket" and e["contract"] == "globex-support")
+    assert p1 == resolution == tickets
 
 
 def test_one_clause_without_events_is_named_while_the_others_had_some(engine: Engine) -> None:
