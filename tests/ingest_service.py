@@ -14,6 +14,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from monitor.broker import DevBroker, free_port
+from monitor.stream.control import CLOCK_KEY
 from tests.conftest import REPO, TOPICS
 from tests.monitoring_tools import running
 
@@ -26,8 +27,10 @@ class Ingest:
     log: Path
 
     def records(self, kind: str) -> list[tuple[bytes | None, bytes]]:
-        """Every (key, value) on one of this run's topics, from its beginning."""
-        return asyncio.run(read_topic(self.broker.bootstrap, self.topics[kind]))
+        """Every (key, value) on one of this run's topics, from its beginning, but the clock
+        messages a running worker appends to idle input partitions."""
+        records = asyncio.run(read_topic(self.broker.bootstrap, self.topics[kind]))
+        return [(key, value) for key, value in records if key != CLOCK_KEY]
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
