@@ -28,6 +28,7 @@ from monitor.stream.partitions import PartitionKey
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
 from monitor.stream.results import ResultsPublisher
+from monitor.stream.state_table import StateTable
 from monitor.stream.watchdog import CHECK_SECONDS, StallWatchdog
 
 RESTATE_SECONDS = 60.0  # every clause result and recent notice is sent again this often
@@ -82,12 +83,16 @@ class Worker:
         self.inputs_topic = self.app.topic(*streams, value_type=bytes, key_type=bytes)
         self.results_topic = topic(topics.results)
         self.notices_topic = topic(topics.notices)
-        self.state = self.app.Table(
-            STATE_TABLE,
-            default=None,
-            partitions=settings.partitions,
-            # string keys and JSON values survive changelog recovery (tuple keys do not)
-            schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+        self.state = self.app.tables.add(
+            StateTable(
+                self.app,
+                name=STATE_TABLE,
+                default=None,
+                beacon=self.app.tables.beacon,
+                partitions=settings.partitions,
+                # string keys and JSON values survive changelog recovery (tuple keys do not)
+                schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+            )
         )
         read_topics = set(streams) | ({topics.results, topics.notices} if ledger else set())
         self.positions = Positions(self.app, read_topics)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import faust
@@ -29,6 +29,7 @@ from monitor.stream.partitions import PartitionKey, Stream
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
 from monitor.stream.results import ResultsPublisher
+from monitor.stream.state_table import StateTable
 from monitor.timeutil import span_us
 
 log = logging.getLogger("slamon.worker")
@@ -51,15 +52,15 @@ def input_streams(topics: Topics) -> dict[str, Stream]:
 
 
 class InputReader:
-    """The agent on the input topics. An input is acknowledged to Kafka only once the journal
-    batch holding it is written, and a batch is written only once the broker has every notice
+    """The agent on the input topics. An input is acknowledged to Kafka only once the broker has
+    the journal batch holding it, and a batch is written only once the broker has every notice
     and dead letter its inputs caused."""
 
     def __init__(
         self,
         settings: Settings,
         contracts: Sequence[Contract],
-        state: MutableMapping[str, Any],
+        state: StateTable,
         streams: Mapping[str, Stream],
         processors: dict[PartitionKey, PartitionProcessor],
         positions: Positions,
@@ -148,6 +149,7 @@ class InputReader:
             ):
                 await self._until_sent(key)
                 processor.flush()  # while an input of this partition is current: right changelog partition
+                await self._state.written()
                 for done in unacked:
                     await manual.ack(done)
                 self._unacked[key] = []
