@@ -4,8 +4,9 @@ topic and partition, go through the worker's real input agent in faust's ``Agent
 accepted clock message, every refused one is dead-lettered within the size bound, no table value
 nears Kafka's message limit, and no clock passes the wall clock plus the allowed skew.
 
-There is no broker here, so two things stand in for the consumer and the producer: every input
-partition is assigned and caught up, and the dead-letter and notices topics keep what is sent.
+There is no broker here, so stand-ins take the place of the consumer and the producer: every input
+partition is assigned and caught up, the dead-letter and notices topics keep what is sent, and
+the state table's changelog writes are not waited for.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ class Harness:
         return placed
 
 
+async def _no_producer_to_wait_for() -> None:
+    """No producer runs: the state table's changelog writes stay in faust's buffer."""
+
+
 @contextlib.contextmanager
 def brokerless_worker(data_dir: Path) -> Iterator[Harness]:
     """A worker (without a ledger) whose input agent runs in ``test_context()``."""
@@ -143,6 +148,7 @@ def brokerless_worker(data_dir: Path) -> Iterator[Harness]:
     deadletter = RecordingTopic()
     worker.inputs.deadletter = deadletter  # type: ignore[assignment]
     worker.notices.topic = RecordingTopic()  # type: ignore[assignment]
+    worker.state.written = _no_producer_to_wait_for  # type: ignore[method-assign]
     loop = asyncio.new_event_loop()
     context = worker.app.agents["slamon-inputs"].test_context()
     agent = loop.run_until_complete(context.__aenter__())
