@@ -146,7 +146,7 @@ class KafkaBroker(Broker):
             return
         command = self.java(
             "kafka.tools.StorageTool",
-            *("format", "--standalone", "-t", cluster_id(), "-c", str(self.properties_path)),
+            *("format", "--standalone", f"--cluster-id={cluster_id()}", "-c", str(self.properties_path)),
             short_lived=True,
         )
         with self.log_path.open("ab") as log:
