@@ -17,7 +17,7 @@ import pytest
 from monitor.demo_stream import sample_events
 from monitor.ledger.store import Ledger
 from monitor.settings import DEFAULT_CONTRACTS
-from tests.conftest import LiveSetup, live_on
+from tests.conftest import LiveSetup, known_kafka_takeover_bug, live_on
 
 
 def write_stream(path: Path, seed: int = 3) -> list[bytes]:
@@ -126,17 +126,7 @@ def test_a_stopped_worker_recovers_without_counting_twice(
     live.wait_for(lambda: settled(live, expected), 240, lambda: explain(live, expected))
 
 
-TWO_WORKERS_ON_KAFKA = pytest.param(
-    "kafka-sqlite",
-    marks=pytest.mark.xfail(
-        reason="open bug: in 1 of 3 runs the worker that took a partition in the first rebalance "
-        "on Apache Kafka closed a month without an outage it had read (README, 'not guaranteed')",
-        strict=False,
-    ),
-)
-
-
-@pytest.mark.parametrize("live", ["dev-sqlite", TWO_WORKERS_ON_KAFKA], indirect=True)
+@pytest.mark.parametrize("live", ["dev-sqlite", known_kafka_takeover_bug()], indirect=True)
 def test_two_workers_in_one_group_give_the_same_ledger(live: LiveSetup, stream: Path) -> None:
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))
