@@ -4,9 +4,10 @@ An input may be acknowledged only once the broker has the journal batch that app
 commits acknowledged offsets after ``producer.flush()``, but in faust-streaming 0.15.3 that
 flush does not wait for the table's changelog writes: ``ProducerBuffer.flush_atmost`` returns
 after 0.1 s without a send, and does not count the record its sender is still handing to
-aiokafka. A worker killed in that gap had committed inputs whose journal never reached the
-changelog, and its successor never saw them (two September outages lost on Apache Kafka under
-load, after a SIGKILL). So the input agent waits for its own writes instead.
+aiokafka. A worker killed in that gap would have committed inputs whose journal never reached
+the changelog, and its successor would never apply them. (Found by reading faust's source while
+chasing a lost outage on Kafka; that loss turned out to have another cause, the README's open
+takeover bug.) So the input agent waits for its own writes instead.
 """
 
 from __future__ import annotations
