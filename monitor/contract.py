@@ -214,7 +214,43 @@ class ResponseTimeClause(_ClauseBase):
         return value
 
 
-Clause = Annotated[UptimeClause | ResponseTimeClause, Field(discriminator="kind")]
+AVAILABILITY_INTERVALS = {timedelta(minutes=n) for n in (1, 3, 5, 15)}
+
+
+class AvailabilityClause(_ClauseBase):
+    """Request-based availability (SPEC.md section 11): intervals of request counts."""
+
+    kind: Literal["availability"]
+    service: NonEmptyText
+    method: Literal["downtime_intervals", "mean_error_rate", "request_ratio"]
+    interval: Duration
+    error_rate_above_percent: Percent | None = None
+    min_requests: Annotated[int, Field(ge=1, strict=True)] = 1
+    min_downtime: Duration = timedelta(0)
+    exclude_maintenance: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _aligned_interval(cls, value: timedelta) -> timedelta:
+        if value not in AVAILABILITY_INTERVALS:
+            raise ValueError("interval must be 1m, 3m, 5m or 15m")
+        return value
+
+    @field_validator("min_downtime")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("min_downtime must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _threshold_for_downtime(self) -> AvailabilityClause:
+        if self.method == "downtime_intervals" and self.error_rate_above_percent is None:
+            raise FieldProblem(("error_rate_above_percent",), "required when method is downtime_intervals")
+        return self
+
+
+Clause = Annotated[UptimeClause | ResponseTimeClause | AvailabilityClause, Field(discriminator="kind")]
 Clauses = Annotated[list[Clause], Field(min_length=1)]
 
 # keys an amendment may replace, and those it may not (SPEC.md section 12)
@@ -229,7 +265,9 @@ def _local_date(value: object) -> object:
     return value
 
 
-def _duplicate_clause(clauses: list[UptimeClause | ResponseTimeClause]) -> FieldProblem | None:
+def _duplicate_clause(
+    clauses: list[UptimeClause | ResponseTimeClause | AvailabilityClause],
+) -> FieldProblem | None:
     seen: dict[str, int] = {}
     for index, clause in enumerate(clauses):
         if clause.id in seen:

@@ -15,12 +15,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     TypeAdapter,
 )
 from pydantic import ValidationError as _ValidationError
 
 from monitor.loader import field_path
+from monitor.timeutil import EPOCH, ONE_MICROSECOND, format_instant
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 MIN_YEAR, MAX_YEAR = 1970, 9998
@@ -71,9 +73,31 @@ class TicketEvent(_Event):
     priority: Text | None = None
 
 
-Event = StatusEvent | MaintenanceEvent | TicketEvent
+MAX_REQUESTS = 10**12
+RequestCount = Annotated[StrictInt, Field(ge=0, le=MAX_REQUESTS)]
+MINUTE_US = 60_000_000
+
+
+class RequestsEvent(_Event):
+    """Requests of ``service`` that finished in ``[start, end)``, inside one epoch-aligned
+    minute; ``at`` is when the counts were taken (SPEC.md section 11)."""
+
+    type: Literal["requests"]
+    service: Text
+    start: Timestamp
+    end: Timestamp
+    total: RequestCount
+    failed: RequestCount
+
+
+Event = StatusEvent | MaintenanceEvent | TicketEvent | RequestsEvent
 _EVENT = TypeAdapter(Annotated[Event, Field(discriminator="type")])
-TOPIC_OF_TYPE = {"status": "uptime", "maintenance": "maintenance", "ticket": "tickets"}
+TOPIC_OF_TYPE = {
+    "status": "uptime",
+    "maintenance": "maintenance",
+    "ticket": "tickets",
+    "requests": "requests",
+}
 
 
 class InvalidEvent(ValueError):
@@ -119,11 +143,28 @@ def _check_range(name: str, moment: datetime) -> None:
 def _check(event: Event) -> None:
     """Checks pydantic does not make: years in range (in the event's own offset), end after start."""
     _check_range("at", event.at)
-    if event.type == "maintenance":
+    if event.type == "maintenance" or event.type == "requests":
         _check_range("start", event.start)
         _check_range("end", event.end)
         if event.end <= event.start:
             raise InvalidEvent("field 'end': must be after 'start'")
+        if event.type == "requests":
+            _check_requests(event)
+
+
+def _check_requests(event: RequestsEvent) -> None:
+    """One epoch-aligned minute, ``failed <= total``, counts taken at or after ``end``."""
+    start = (event.start - EPOCH) // ONE_MICROSECOND
+    end = (event.end - EPOCH) // ONE_MICROSECOND
+    if end > start - start % MINUTE_US + MINUTE_US:
+        raise InvalidEvent(
+            "field 'end': [start, end) must lie inside one minute aligned to the Unix epoch "
+            f"(this one crosses {format_instant(start - start % MINUTE_US + MINUTE_US)})"
+        )
+    if event.failed > event.total:
+        raise InvalidEvent(f"field 'failed': {event.failed} is more than total {event.total}")
+    if event.at < event.end:
+        raise InvalidEvent("field 'at': the counts cannot be taken before 'end'")
 
 
 def decode_event(raw: bytes | str) -> Event:

@@ -19,7 +19,7 @@ IN_FLIGHT = 500
 
 
 def route(line: bytes, settings: Settings) -> tuple[str, bytes | None]:
-    """Topic and key for one line: uptime and maintenance by service, tickets by contract.
+    """Topic and key for one line: uptime, maintenance and requests by service, tickets by contract.
 
     A line that is not a known event still goes to an input topic, so the worker
     dead-letters it with the reason, as it would any bad input.
@@ -39,7 +39,7 @@ def route_document(document: object, settings: Settings) -> tuple[str, bytes | N
     kind = document.get("type")
     if kind == "ticket":
         return topics.tickets, _key(document.get("contract"))
-    topic = topics.maintenance if kind == "maintenance" else topics.uptime
+    topic = {"maintenance": topics.maintenance, "requests": topics.requests}.get(kind, topics.uptime)  # type: ignore[arg-type]
     return topic, _key(document.get("service"))
 
 

@@ -23,6 +23,7 @@ class Topics(BaseSettings):
     uptime: str = "sla.uptime"
     maintenance: str = "sla.maintenance"
     tickets: str = "sla.tickets"
+    requests: str = "sla.requests"
     results: str = "sla.results"
     deadletter: str = "sla.deadletter"
     notices: str = "sla.notices"
@@ -31,7 +32,7 @@ class Topics(BaseSettings):
         return [self.uptime, self.maintenance, self.tickets]
 
     def all(self) -> list[str]:
-        return [*self.inputs(), self.results, self.deadletter, self.notices]
+        return [*self.inputs(), self.requests, self.results, self.deadletter, self.notices]
 
 
 class Settings(BaseSettings):

@@ -240,3 +240,55 @@ def run(
 def feed(engine: Engine, lines: Iterable[str]) -> list[Verdict]:
     """Apply lines to an engine directly; the verdict of each."""
     return [engine.apply(decode_event(line)) for line in lines]
+
+
+# request-based availability (SPEC.md section 11) ----------------------------------------
+
+
+def availability(
+    clause_id: str = "api-availability",
+    method: str = "downtime_intervals",
+    interval: str = "1m",
+    target: Any = 99.9,
+    service: str = "api",
+    **extra: Any,
+) -> dict:
+    clause = {
+        "id": clause_id,
+        "kind": "availability",
+        "service": service,
+        "method": method,
+        "interval": interval,
+        "target_percent": target,
+        **extra,
+    }
+    if method == "downtime_intervals":
+        clause.setdefault("error_rate_above_percent", 5)
+    return clause
+
+
+def requests(
+    start: str,
+    total: int,
+    failed: int,
+    service: str = "api",
+    *,
+    end: str | None = None,
+    at: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    """Counts of the requests finished in ``[start, end)`` (default: the minute from ``start``)."""
+    begin = moment(start)
+    stop = moment(end) if end is not None else begin + timedelta(minutes=1)
+    return json.dumps(
+        {
+            "event_id": event_id or f"requests:{service}:{start}:{stop.isoformat()}",
+            "type": "requests",
+            "service": service,
+            "start": begin.isoformat(),
+            "end": stop.isoformat(),
+            "total": total,
+            "failed": failed,
+            "at": at or stop.isoformat(),
+        }
+    )

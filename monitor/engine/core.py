@@ -9,24 +9,25 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from monitor.contract import Contract, UptimeClause
+from monitor.contract import AvailabilityClause, Contract, UptimeClause
+from monitor.engine.availability import MINUTE_US, AvailabilityClauseState, RequestLog
 from monitor.engine.calendar import ContractCalendar, PeriodKey
 from monitor.engine.credits import ClauseFigure, assess_clause, assess_contract
-from monitor.engine.details import ClauseDetails, response_details, uptime_details
+from monitor.engine.details import ClauseDetails, availability_details, response_details, uptime_details
+from monitor.engine.exclusion import ServiceExclusions
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice, UptimeBudget
 from monitor.engine.response import ResponseClauseState
 from monitor.engine.results import ClauseResult, ClauseStatus, PeriodResult
 from monitor.engine.schedule import MaintenanceSchedule
 from monitor.engine.timeline import ServiceTimeline
 from monitor.engine.uptime import UptimeClauseState
-from monitor.engine.watch import NoticeWatch
+from monitor.engine.watch import ClauseState, NoticeWatch
 from monitor.events import Event
 from monitor.terms import Terms, contract_terms
 from monitor.timeutil import EPOCH, ONE_MICROSECOND, describe_instant, span_us, to_us
 
 DEFAULT_LATENESS = timedelta(hours=1)
 DEFAULT_MAX_FUTURE_SKEW = timedelta(hours=1)  # how far ahead of its clock a driver accepts events
-ClauseState = UptimeClauseState | ResponseClauseState
 MIN_FOLD_STEP_US = 60 * 1_000_000
 
 
@@ -84,11 +85,13 @@ class Engine:
         self.timelines: dict[str, ServiceTimeline] = {}
         self._uptime: dict[str, list[UptimeClauseState]] = {}
         self._responses: dict[str, list[ResponseClauseState]] = {}
-        self._clauses: dict[str, list[UptimeClauseState | ResponseClauseState]] = {}
+        self._clauses: dict[str, list[ClauseState]] = {}
+        self._requests: dict[str, RequestLog] = {}
+        self._availability: dict[str, list[AvailabilityClauseState]] = {}
         # the states of one clause id under each set of terms, in date order, with its title
         self._versions: dict[tuple[str, str], list[tuple[ClauseState, Terms]]] = {}
         for contract in self.contracts.values():
-            self._add_contract(contract)
+            self._add_contract(contract, at_risk_budget_percent)
         self.watch = NoticeWatch(
             [state for states in self._clauses.values() for state in states],
             self.lateness,
@@ -96,16 +99,20 @@ class Engine:
             self._assess,
         )
 
-    def _add_contract(self, contract: Contract) -> None:
+    def _add_contract(self, contract: Contract, at_risk_budget_percent: Decimal) -> None:
         """One state per clause and set of terms: an amendment's clauses are evaluated only
         in its months, under its terms (SPEC.md section 12)."""
-        states: list[UptimeClauseState | ResponseClauseState] = []
+        states: list[ClauseState] = []
         for terms in contract_terms(contract):
             in_force = terms.contract
             calendar = ContractCalendar(in_force, (terms.starts, terms.ends))
             schedule = MaintenanceSchedule(in_force, calendar)
             for clause in in_force.clauses:
-                if isinstance(clause, UptimeClause):
+                if isinstance(clause, AvailabilityClause):
+                    states.append(
+                        self._add_availability(in_force, clause, calendar, schedule, at_risk_budget_percent)
+                    )
+                elif isinstance(clause, UptimeClause):
                     timeline = self.timelines.setdefault(clause.service, ServiceTimeline())
                     state = UptimeClauseState(in_force, clause, calendar, schedule, timeline)
                     self._uptime.setdefault(clause.service, []).append(state)
@@ -116,6 +123,29 @@ class Engine:
                     states.append(response)
                 self._versions.setdefault((contract.id, clause.id), []).append((states[-1], terms))
         self._clauses[contract.id] = states
+
+    def _add_availability(
+        self,
+        contract: Contract,
+        clause: AvailabilityClause,
+        calendar: ContractCalendar,
+        schedule: MaintenanceSchedule,
+        at_risk_budget_percent: Decimal,
+    ) -> AvailabilityClauseState:
+        timeline = self.timelines.setdefault(clause.service, ServiceTimeline())  # its announcements
+        exclusions = ServiceExclusions(contract, clause.exclude_maintenance, schedule, timeline)
+        log = self._requests.setdefault(clause.service, RequestLog())
+        threshold = contract.at_risk_budget_percent
+        state = AvailabilityClauseState(
+            contract,
+            clause,
+            calendar,
+            exclusions,
+            log,
+            threshold if threshold is not None else at_risk_budget_percent,
+        )
+        self._availability.setdefault(clause.service, []).append(state)
+        return state
 
     # input ---------------------------------------------------------------------------
     def apply(self, event: Event, not_after: int | None = None) -> Verdict:
@@ -128,14 +158,17 @@ class Engine:
         kind = event.type  # dispatch on the tag: this is the per-event hot path
         if kind == "ticket" and event.contract not in self.contracts:  # type: ignore[union-attr]
             return Verdict(Outcome.INVALID, f"unknown contract {event.contract!r}")  # type: ignore[union-attr]
-        at = (event.at - EPOCH) // ONE_MICROSECOND
+        at = event.at_us if kind == "requests" else (event.at - EPOCH) // ONE_MICROSECOND  # type: ignore[union-attr]
         if not_after is not None and at > not_after:
             return _future(event, not_after)
         event_id = event.event_id
         seen = self._seen
         if event_id in seen:
             return DUPLICATE
-        key_time = to_us(event.start) if kind == "maintenance" else at  # type: ignore[union-attr]
+        if kind == "requests":
+            key_time = event.start_us  # type: ignore[union-attr]
+        else:
+            key_time = to_us(event.start) if kind == "maintenance" else at  # type: ignore[union-attr]
         watermark = self.watermark
         if watermark is not None and key_time < watermark - self.lateness:
             # still a valid event: its `at` (a maintenance announcement's) moves the clock
@@ -145,7 +178,13 @@ class Engine:
         seen[event_id] = key_time
         if self._settled is None and (self._earliest is None or key_time < self._earliest):
             self._earliest = key_time
-        if kind == "status":
+        if kind == "requests":
+            log = self._requests.get(event.service)  # type: ignore[union-attr]
+            if log is not None:
+                log.add(key_time // MINUTE_US, event.total, event.failed)  # type: ignore[union-attr]
+                if event.failed:  # type: ignore[union-attr]
+                    self.watch.failed_requests(event.service, key_time)  # type: ignore[union-attr]
+        elif kind == "status":
             timeline = self.timelines.get(event.service)  # type: ignore[union-attr]
             if timeline is not None:
                 is_down = event.status == "down"  # type: ignore[union-attr]
@@ -210,6 +249,12 @@ class Engine:
         for responses in self._responses.values():
             for response in responses:
                 response.fold(upto)
+        for service, availability in self._availability.items():
+            for state in availability:
+                state.fold(upto)
+            folded = [m for m in (state.folded_minute for state in availability) if m is not None]
+            if folded:
+                self._requests[service].drop_before(min(folded))
         self._seen = {k: v for k, v in self._seen.items() if v >= upto}
         self._settled = upto
 
@@ -241,7 +286,7 @@ class Engine:
             results.extend(assess_contract(self.contracts[contract_id], clause_results))
         return results
 
-    def _assess(self, state: UptimeClauseState | ResponseClauseState, clock: int) -> list[ClauseResult]:
+    def _assess(self, state: ClauseState, clock: int) -> list[ClauseResult]:
         """Results of the state's clause id in every period started before ``clock``, under
         each set of terms that has it: counts follow the clause id across amendments."""
         figures = []
@@ -252,9 +297,13 @@ class Engine:
         return assess_clause(state.contract, figures)
 
     def _figures(
-        self, state: UptimeClauseState | ResponseClauseState, clock: int
+        self, state: ClauseState, clock: int
     ) -> tuple[dict[PeriodKey, Fraction], dict[PeriodKey, bool]]:
-        if isinstance(state, UptimeClauseState):
+        if isinstance(state, AvailabilityClauseState):
+            periods = state.figures(clock)
+            attained = {key: state.attained(totals) for key, totals in periods.periods.items()}
+            final = {key: state.is_final(key, clock, self.lateness, periods.undecided) for key in attained}
+        elif isinstance(state, UptimeClauseState):
             figures = state.results(clock, self._settled)
             attained = {key: f.attained for key, f in figures.periods.items()}
             final = {key: state.is_final(key, clock, self.lateness, figures.undecided) for key in attained}
@@ -277,17 +326,17 @@ class Engine:
                     statuses.append(self._status(state, results[-1], clock))
         return statuses
 
-    def _in_force(self, state: UptimeClauseState | ResponseClauseState, clock: int) -> bool:
+    def _in_force(self, state: ClauseState, clock: int) -> bool:
         """False for a clause an amendment in force at ``clock`` has removed."""
         ends_at = state.calendar.ends_at
         last = self._versions[(state.contract.id, state.clause.id)][-1][1]
         return ends_at is None or clock < ends_at or last.ends == state.contract.effective_to
 
-    def _status(
-        self, state: UptimeClauseState | ResponseClauseState, result: ClauseResult, clock: int
-    ) -> ClauseStatus:
+    def _status(self, state: ClauseState, result: ClauseResult, clock: int) -> ClauseStatus:
         target = Fraction(result.target_percent)
-        if isinstance(state, UptimeClauseState):
+        if isinstance(state, AvailabilityClauseState):
+            used, breached = state.status(result.period, state.figures(clock).periods[result.period])
+        elif isinstance(state, UptimeClauseState):
             downtime = state.results(clock, self._settled).periods[result.period].downtime
             budget = UptimeBudget(state.whole_period_eligible(result.period), downtime, result.target_percent)
             used = budget.used if budget.used is not None else Fraction(int(downtime > 0))
@@ -317,14 +366,16 @@ class Engine:
         for states in self._clauses.values():
             for state in states:
                 recent = [r for r in self._assess(state, clock)[-periods:] if _owns(state, r.period)]
-                if isinstance(state, UptimeClauseState):
+                if isinstance(state, AvailabilityClauseState):
+                    details += availability_details(state, recent, clock)
+                elif isinstance(state, UptimeClauseState):
                     details += uptime_details(state, recent, clock)
                 else:
                     details += response_details(state, recent, clock, self.lateness)
         return details
 
 
-def _owns(state: UptimeClauseState | ResponseClauseState, period: PeriodKey) -> bool:
+def _owns(state: ClauseState, period: PeriodKey) -> bool:
     """Whether the period is one of this state's (its terms are in force in it)."""
     start, end = state.calendar.bounds(period)
     return start < end

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.engine.availability import AvailabilityClauseState
 from monitor.engine.business_hours import CalendarHours
 from monitor.engine.calendar import PeriodKey
 from monitor.engine.response import ResponseClauseState, UndecidedLine
@@ -55,6 +56,47 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
             # with its event id: [start, end, announced at, event id]
             "announcements": [list(a) for a in announcements[:MAX_LINES]],
             "events_received": state.received.received(result.period),
+        }
+        details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
+    return details
+
+
+def availability_details(
+    state: AvailabilityClauseState, results: list[ClauseResult], clock: int
+) -> list[ClauseDetails]:
+    """Down runs (start, end, worst error rate as failed/total, intervals counted in the
+    period, still down at the clock), the excluded intervals and the period's totals."""
+    figures = state.figures(clock)
+    details = []
+    for result in results:
+        runs = [
+            [
+                start,
+                end,
+                failed,
+                total,
+                count,
+                figures.open_run == start and end == clock // state.interval * state.interval,
+            ]
+            for start, end, failed, total, count in figures.runs.get(result.period, [])
+        ]
+        excluded = [list(span) for span in state.excluded_lines(result.period, clock)]
+        totals = figures.periods[result.period]
+        data = {
+            "kind": "availability",
+            "as_of": clock,
+            "method": state.clause.method,
+            "interval_us": state.interval,
+            "down_runs": runs[:MAX_LINES],
+            "down_runs_total": len(runs),
+            "excluded": excluded[:MAX_LINES],
+            "excluded_total": len(excluded),
+            "maintenance": [list(line) for line in state.exclusion_sources(result.period, clock)][:MAX_LINES],
+            "eligible_intervals": totals.eligible,
+            "down_intervals": totals.down,
+            "error_rate_sum": float(totals.rate.value()),
+            "requests": totals.total,
+            "failed_requests": totals.failed,
         }
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
     return details

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.engine.availability import AvailabilityClauseState, DownRun, PeriodTotals, RateSum, RequestLog
 from monitor.engine.core import Engine
 from monitor.engine.response import MissedLine, ResponseClauseState, Ticket, TicketCounts
 from monitor.engine.ticket_clock import PauseLog
@@ -76,6 +77,41 @@ def _ticket_from(data: list[Any]) -> Ticket:
     )
 
 
+def _log_data(log: RequestLog) -> list[list[int]]:
+    return [[minute, *counts] for minute, counts in log.minutes.items()]
+
+
+def _restore_log(log: RequestLog, data: list[list[int]]) -> None:
+    log.minutes = {minute: [total, failed] for minute, total, failed in data}
+
+
+def _availability_data(state: AvailabilityClauseState) -> dict[str, Any]:
+    run = state.run
+    return {
+        "folded_to": state.folded_to,
+        "totals": {
+            # the rate sum's numbers outgrow JSON's 64-bit integers: hexadecimal text
+            key: [t.eligible, t.down, f"{t.rate.numerator:x}", f"{t.rate.denominator:x}", t.total, t.failed]
+            for key, t in state.totals.items()
+        },
+        "run": [run.start, run.end, list(run.worst), run.qualified, dict(run.held), dict(run.per_period)],
+        "runs": {key: [list(line) for line in lines] for key, lines in state.runs.items()},
+        "dips": dict(state.dips),
+    }
+
+
+def _restore_availability(state: AvailabilityClauseState, data: dict[str, Any]) -> None:
+    state.folded_to = data["folded_to"]
+    state.totals = {
+        key: PeriodTotals(eligible, down, RateSum(int(numerator, 16), int(denominator, 16)), total, failed)
+        for key, (eligible, down, numerator, denominator, total, failed) in data["totals"].items()
+    }
+    start, end, worst, qualified, held, per_period = data["run"]
+    state.run = DownRun(start, end, tuple(worst), qualified, dict(held), dict(per_period))  # type: ignore[arg-type]
+    state.runs = {key: [tuple(line) for line in lines] for key, lines in data["runs"].items()}  # type: ignore[misc]
+    state.dips = dict(data["dips"])
+
+
 def _response_data(state: ResponseClauseState) -> dict[str, Any]:
     return {
         "tickets": {tid: _ticket_data(t) for tid, t in state.tickets.items()},
@@ -114,7 +150,9 @@ def export_state(engine: Engine) -> dict[str, Any]:
     for states in engine._clauses.values():
         for state in states:
             key = state_key(state)
-            if isinstance(state, UptimeClauseState):
+            if isinstance(state, AvailabilityClauseState):
+                clauses[key] = _availability_data(state)
+            elif isinstance(state, UptimeClauseState):
                 clauses[key] = _uptime_data(state)
             else:
                 clauses[key] = _response_data(state)
@@ -125,6 +163,7 @@ def export_state(engine: Engine) -> dict[str, Any]:
         "earliest": engine._earliest,
         "seen": dict(engine._seen),
         "timelines": {service: _timeline_data(t) for service, t in engine.timelines.items()},
+        "requests": {service: _log_data(log) for service, log in engine._requests.items()},
         "clauses": clauses,
         "notices": engine.watch.export(),
     }
@@ -142,12 +181,18 @@ def restore_state(engine: Engine, data: dict[str, Any]) -> None:
         timeline = engine.timelines.get(service)
         if timeline is not None:
             _restore_timeline(timeline, timeline_data)
+    for service, log_data in data.get("requests", {}).items():
+        log = engine._requests.get(service)
+        if log is not None:
+            _restore_log(log, log_data)
     for states in engine._clauses.values():
         for state in states:
             clause_data = data["clauses"].get(state_key(state))
             if clause_data is None:
                 continue
-            if isinstance(state, UptimeClauseState):
+            if isinstance(state, AvailabilityClauseState):
+                _restore_availability(state, clause_data)
+            elif isinstance(state, UptimeClauseState):
                 _restore_uptime(state, clause_data)
             else:
                 _restore_response(state, clause_data)

@@ -7,13 +7,13 @@ from fractions import Fraction
 
 from monitor.contract import Contract, UptimeClause
 from monitor.engine.calendar import ContractCalendar, PeriodKey
-from monitor.engine.intervals import Interval, clip, covered, merge
+from monitor.engine.exclusion import ServiceExclusions
+from monitor.engine.intervals import Interval, covered
 from monitor.engine.schedule import MaintenanceSchedule
 from monitor.engine.tally import EventTally
 from monitor.engine.timeline import Segment, ServiceTimeline
 from monitor.timeutil import span_us
 
-NO_ANNOUNCED_MAINTENANCE = -1
 OUTAGE_HISTORY_US = 70 * 86400 * 1_000_000  # outage lines kept for statements: two months and more
 # (span start, span end, downtime counted in the period); ``open`` marks a span still down
 OutageLine = tuple[int, int, int]
@@ -60,10 +60,8 @@ class UptimeClauseState:
         self.clause = clause
         self.calendar = calendar
         self.timeline = timeline
-        self._schedule = schedule
+        self._exclusions = ServiceExclusions(contract, clause.exclude_maintenance, schedule, timeline)
         self._min_outage = span_us(clause.min_outage)
-        notice = contract.maintenance.announced_min_notice
-        self._min_notice = span_us(notice) if notice is not None else NO_ANNOUNCED_MAINTENANCE
         self.downtime: dict[PeriodKey, int] = {}
         self.frozen: dict[PeriodKey, UptimeFigures] = {}
         self._open_span = _SpanProgress()
@@ -75,14 +73,7 @@ class UptimeClauseState:
 
     # excluded time -----------------------------------------------------------------
     def excluded(self, lo: int, hi: int) -> list[Interval]:
-        if not self.clause.exclude_maintenance:
-            return []
-        windows = self._schedule.windows(lo, hi)
-        if self._min_notice != NO_ANNOUNCED_MAINTENANCE and self.timeline.announcements:
-            announced = clip(self.timeline.maintenance(self._min_notice, lo, hi), lo, hi)
-            if announced:
-                return merge(windows + announced)
-        return windows
+        return self._exclusions.excluded(lo, hi)
 
     def figures(self, key: PeriodKey, clock: int, downtime: int) -> UptimeFigures:
         start, end = self.calendar.bounds(key)
@@ -219,15 +210,8 @@ class UptimeClauseState:
 
     def excluded_lines(self, key: PeriodKey, clock: int) -> list[tuple[int, int, str]]:
         """The maintenance excluded from a period before ``clock``: scheduled and announced."""
-        if not self.clause.exclude_maintenance:
-            return []
         start, end = self.calendar.bounds(key)
-        hi = min(end, clock)
-        lines = [(a, b, "scheduled") for a, b in self._schedule.windows(start, hi)]
-        if self._min_notice != NO_ANNOUNCED_MAINTENANCE:
-            announced = merge(clip(self.timeline.maintenance(self._min_notice, start, hi), start, hi))
-            lines += [(a, b, "announced") for a, b in announced]
-        return sorted(lines)
+        return self._exclusions.lines(start, min(end, clock))
 
     def announcements_in(self, key: PeriodKey, clock: int) -> list[tuple[int, int, int, str]]:
         """The maintenance announcements of the service overlapping a period before ``clock``

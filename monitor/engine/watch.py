@@ -9,8 +9,13 @@ become true. Between dues nothing is computed. The bounds are exact, not sampled
   the settled point sleeps until a down status arrives;
 - response time: a count changes only when a ticket is decided (``next_decision``), or
   with a new ticket event;
+- request-based availability: its figures change only with an interval that had failed
+  requests, so a clause looks when such an interval has settled (its intervals are folded
+  then, in order, so request_ratio's first dip below target + margin is found whatever the
+  clock's stops), or when maintenance is announced (the budget shrinks);
 - closing: a period is final once the watermark passes its end plus the lateness (for
-  response time: its ``D`` plus the lateness, or later while tickets are undecided).
+  response time: its ``D`` plus the lateness, or later while tickets are undecided; for
+  availability: the end of its last interval plus the lateness).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from fractions import Fraction
 from math import ceil, floor
 from typing import Any
 
+from monitor.engine.availability import AvailabilityClauseState
 from monitor.engine.calendar import PeriodKey
 from monitor.engine.notices import (
     Notice,
@@ -41,7 +47,7 @@ from monitor.engine.uptime import UptimeClauseState
 NEVER = 2**62
 RECHECK_US = 60 * 1_000_000  # a period kept open by a span not yet known to count
 
-ClauseState = UptimeClauseState | ResponseClauseState
+ClauseState = UptimeClauseState | ResponseClauseState | AvailabilityClauseState
 
 
 def state_key(state: ClauseState) -> str:
@@ -87,7 +93,7 @@ class NoticeWatch:
         self._by_contract: dict[str, list[int]] = {}
         for index, watched in enumerate(self.watched):
             state = watched.state
-            if isinstance(state, UptimeClauseState):
+            if isinstance(state, UptimeClauseState | AvailabilityClauseState):
                 self._by_service.setdefault(state.clause.service, []).append(index)
             else:
                 self._by_contract.setdefault(state.contract.id, []).append(index)
@@ -111,6 +117,14 @@ class NoticeWatch:
     def down_status(self, service: str, at: int) -> None:
         for index in self._by_service.get(service, ()):
             self._wake(index, at + self.lateness)
+
+    def failed_requests(self, service: str, start: int) -> None:
+        """Requests failed at ``start``: look once the interval holding it has settled."""
+        for index in self._by_service.get(service, ()):
+            state = self.watched[index].state
+            if isinstance(state, AvailabilityClauseState):
+                size = state.interval
+                self._wake(index, start - start % size + size + self.lateness)
 
     def maintenance(self, service: str, clock: int) -> None:
         """A new announcement can shrink a period's budget: look again at the next clock."""
@@ -156,7 +170,7 @@ class NoticeWatch:
                 if isinstance(state, ResponseClauseState):  # tickets still undecided hold it open
                     return state.next_final_check(key, clock - self.lateness) + self.lateness
                 return clock + RECHECK_US  # a down span not yet known to count holds it open
-            if isinstance(state, UptimeClauseState) and not result.met:
+            if not result.met and _breach_at_close(state):
                 self._emit(breach_at_close(state.contract, result, clock - self.lateness))
             self._emit(closing_notice(state.contract, result, clock - self.lateness))
             self._forget_before(state, key)
@@ -166,6 +180,8 @@ class NoticeWatch:
     def _final_from(self, state: ClauseState, key: PeriodKey) -> int:
         if isinstance(state, ResponseClauseState):
             return state.final_from(key) + self.lateness
+        if isinstance(state, AvailabilityClauseState):
+            return state.last_interval_end(key) + self.lateness
         return state.calendar.bounds(key)[1] + self.lateness
 
     def _forget_before(self, state: ClauseState, period: PeriodKey) -> None:
@@ -191,7 +207,32 @@ class NoticeWatch:
         horizon = clock - self.lateness
         if isinstance(watched.state, UptimeClauseState):
             return self._check_uptime(watched, watched.state, horizon, settled)
+        if isinstance(watched.state, AvailabilityClauseState):
+            return self._check_availability(watched, watched.state, horizon)
         return self._check_response(watched, watched.state, horizon)
+
+    def _check_availability(self, watched: _Watched, state: AvailabilityClauseState, horizon: int) -> int:
+        """Fold what has settled, then state the budget notices of the open periods (and
+        request_ratio's first dips). Nothing else can change them before another wake."""
+        state.fold(horizon)
+        contract, clause = state.contract, state.clause
+        for key in self._open_periods(watched, horizon):
+            dip = state.dips.get(key)
+            if dip is not None:
+                self._emit(Notice(NoticeType.AT_RISK, contract.id, clause.id, key, horizon, dip))
+            totals = state.totals.get(key)
+            if totals is None:
+                continue
+            kinds = [
+                k
+                for k in state.risk(key, totals, watched.threshold)
+                if notice_id(contract.id, clause.id, key, k) not in self.recent
+            ]
+            if kinds:
+                facts = state.risk_facts(key, totals, watched.threshold)
+                for kind in kinds:
+                    self._emit(Notice(kind, contract.id, clause.id, key, horizon, facts))
+        return NEVER
 
     def _check_uptime(
         self, watched: _Watched, state: UptimeClauseState, horizon: int, settled: int | None
@@ -272,6 +313,14 @@ class NoticeWatch:
         self.recent = {n.id: n for n in map(_notice_from, data["recent"])}
         self.pending = [_notice_from(n) for n in data["pending"]]
         self.rebuild()
+
+
+def _breach_at_close(state: ClauseState) -> bool:
+    """Clauses whose missed period is a breach (request_ratio and tickets can be rescued until
+    the end, so their miss is stated by the closing notice alone)."""
+    if isinstance(state, AvailabilityClauseState):
+        return state.clause.method != "request_ratio"
+    return isinstance(state, UptimeClauseState)
 
 
 def _following(state: ClauseState, key: PeriodKey) -> PeriodKey | None:

@@ -11,12 +11,12 @@ from enum import StrEnum
 
 from aiokafka.partitioner import murmur2
 
-from monitor.contract import Clause, Contract, ResponseTimeClause, UptimeClause
+from monitor.contract import AvailabilityClause, Clause, Contract, ResponseTimeClause, UptimeClause
 
 
 class Stream(StrEnum):
-    """Input topics sharing one clock per partition: uptime with maintenance (both keyed by
-    service, so co-partitioned), and tickets."""
+    """Input topics sharing one clock per partition: uptime with maintenance and requests (all
+    keyed by service, so co-partitioned), and tickets."""
 
     UPTIME = "uptime"
     TICKETS = "tickets"
@@ -38,7 +38,10 @@ def contracts_for(
 
     def here(clause: Clause, contract: Contract) -> bool:
         if stream is Stream.UPTIME:
-            return isinstance(clause, UptimeClause) and partition_of(clause.service, partitions) == partition
+            return (
+                isinstance(clause, UptimeClause | AvailabilityClause)
+                and partition_of(clause.service, partitions) == partition
+            )
         return isinstance(clause, ResponseTimeClause) and partition_of(contract.id, partitions) == partition
 
     chosen = []

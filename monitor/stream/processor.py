@@ -33,7 +33,7 @@ from monitor.engine import Engine, Outcome, Verdict
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice
 from monitor.engine.results import ClauseResult, ClauseStatus
 from monitor.engine.snapshot import export_state, restore_state
-from monitor.events import Event, InvalidEvent, MaintenanceEvent, StatusEvent, decode_event
+from monitor.events import Event, InvalidEvent, MaintenanceEvent, RequestsEvent, StatusEvent, decode_event
 from monitor.stream.partitions import Stream, contracts_for, partition_of
 from monitor.terms import Fingerprint, all_clauses, month_fingerprint
 from monitor.terms_guard import TermsChanged, check_terms, refusal
@@ -292,7 +292,7 @@ class PartitionProcessor:
         return True
 
     def _misrouted(self, event: Event) -> str | None:
-        if isinstance(event, StatusEvent | MaintenanceEvent):
+        if isinstance(event, StatusEvent | MaintenanceEvent | RequestsEvent):
             if self.stream is not Stream.UPTIME:
                 return f"{event.type} event on the tickets topic"
             key = event.service

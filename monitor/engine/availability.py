@@ -1,0 +1,453 @@
+"""Request-based availability clause (SPEC.md section 11): intervals of request counts.
+
+A service's request counts are kept per epoch minute (``RequestLog``) only until every
+clause of the service has folded them: an interval whose end is at or before the settled
+point can no longer change, so it is folded into its period's totals (eligible intervals,
+counted down intervals, the exact sum of error rates, requests and failures) and into the
+down run still open. Memory grows with periods and the unsettled minutes, never with the
+number of events.
+
+Only intervals with requests are visited one by one: an interval without data has no
+failures, is never down and adds nothing but its eligibility, which is counted per period
+arithmetically (intervals in the period less the excluded ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from math import gcd
+from typing import Any
+
+from monitor.contract import AvailabilityClause, Contract
+from monitor.engine.calendar import ContractCalendar, PeriodKey
+from monitor.engine.exclusion import ServiceExclusions
+from monitor.engine.intervals import Interval
+from monitor.engine.notices import NoticeType, response_margin
+from monitor.timeutil import span_us
+
+MINUTE_US = 60_000_000
+RUN_HISTORY_US = 70 * 86400 * 1_000_000  # down-run lines kept for statements: two months and more
+# (run start, run end, worst failed, worst total, down intervals of the run in the period)
+RunLine = tuple[int, int, int, int, int]
+
+
+class RequestLog:
+    """Per-minute request counts of one service for the minutes not folded yet."""
+
+    __slots__ = ("minutes",)
+
+    def __init__(self) -> None:
+        self.minutes: dict[int, list[int]] = {}  # epoch minute -> [total, failed]
+
+    def add(self, minute: int, total: int, failed: int) -> None:
+        counts = self.minutes.get(minute)
+        if counts is None:
+            self.minutes[minute] = [total, failed]
+        else:
+            counts[0] += total
+            counts[1] += failed
+
+    def intervals(self, lo: int, hi: int, minutes_per_interval: int) -> Iterator[tuple[int, int, int]]:
+        """``(interval index, total, failed)`` of the intervals in ``[lo, hi)`` (interval
+        indices) that hold requests, in order."""
+        first, last = lo * minutes_per_interval, hi * minutes_per_interval
+        found = sorted(m for m in self.minutes if first <= m < last)
+        current, total, failed = -1, 0, 0
+        for minute in found:
+            index = minute // minutes_per_interval
+            if index != current:
+                if current >= 0 and total:
+                    yield current, total, failed
+                current, total, failed = index, 0, 0
+            counts = self.minutes[minute]
+            total += counts[0]
+            failed += counts[1]
+        if current >= 0 and total:
+            yield current, total, failed
+
+    def drop_before(self, minute: int) -> None:
+        if self.minutes and min(self.minutes) < minute:
+            self.minutes = {m: c for m, c in self.minutes.items() if m >= minute}
+
+
+class RateSum:
+    """The exact sum of error rates ``failed / total``, kept as a numerator over the least
+    common multiple of the totals added: the same value whatever the order of the terms, and
+    each addition costs one pass over the numbers, not a big gcd."""
+
+    __slots__ = ("denominator", "numerator")
+
+    def __init__(self, numerator: int = 0, denominator: int = 1) -> None:
+        self.numerator = numerator
+        self.denominator = denominator
+
+    def add(self, failed: int, total: int) -> None:
+        denominator = self.denominator
+        rest = denominator % total
+        if rest == 0:
+            self.numerator += failed * (denominator // total)
+            return
+        common = gcd(total, rest)
+        scale = total // common
+        self.numerator = self.numerator * scale + failed * (denominator // common)
+        self.denominator = denominator * scale
+
+    def value(self) -> Fraction:
+        return Fraction(self.numerator, self.denominator)
+
+    def at_least(self, bound: Fraction) -> bool:
+        return self.numerator * bound.denominator >= bound.numerator * self.denominator
+
+    def above(self, bound: Fraction) -> bool:
+        return self.numerator * bound.denominator > bound.numerator * self.denominator
+
+    def copy(self) -> RateSum:
+        return RateSum(self.numerator, self.denominator)
+
+
+@dataclass
+class PeriodTotals:
+    """One period's eligible intervals folded so far (or up to a clock)."""
+
+    eligible: int = 0
+    down: int = 0  # counted down intervals (down runs that reached ``min_downtime``)
+    rate: RateSum = field(default_factory=RateSum)  # Σ failed/total over the eligible intervals
+    total: int = 0  # requests in the eligible intervals
+    failed: int = 0
+
+    def copy(self) -> PeriodTotals:
+        return PeriodTotals(self.eligible, self.down, self.rate.copy(), self.total, self.failed)
+
+
+@dataclass
+class DownRun:
+    """The down run open at the folded point: down intervals in a row."""
+
+    start: int | None = None  # µs; None when no run is open
+    end: int = 0
+    worst: tuple[int, int] = (0, 1)  # (failed, total) of its worst interval
+    qualified: bool = False  # its length reached ``min_downtime``: its intervals count
+    held: dict[PeriodKey, int] = field(default_factory=dict)  # down intervals waiting to qualify
+    per_period: dict[PeriodKey, int] = field(default_factory=dict)  # its intervals per period
+
+    def copy(self) -> DownRun:
+        return DownRun(
+            self.start, self.end, self.worst, self.qualified, dict(self.held), dict(self.per_period)
+        )
+
+
+@dataclass(frozen=True)
+class AvailabilityFigures:
+    """Every period started before the clock, and the periods a run not yet known to count holds."""
+
+    periods: dict[PeriodKey, PeriodTotals]
+    undecided: set[PeriodKey]
+    runs: dict[PeriodKey, list[RunLine]]
+    open_run: int | None  # start of a counted run still down at the clock
+
+
+@dataclass
+class _Scan:
+    """What one pass over intervals adds to: the totals, the open run and the run lines."""
+
+    totals: dict[PeriodKey, PeriodTotals]
+    run: DownRun
+    runs: dict[PeriodKey, list[RunLine]]
+    dips: dict[PeriodKey, dict[str, Any]] | None = None  # request_ratio: first dip per period
+
+
+class AvailabilityClauseState:
+    def __init__(
+        self,
+        contract: Contract,
+        clause: AvailabilityClause,
+        calendar: ContractCalendar,
+        exclusions: ServiceExclusions,
+        log: RequestLog,
+        at_risk_budget_percent: Decimal,
+    ) -> None:
+        self.contract = contract
+        self.clause = clause
+        self.calendar = calendar
+        self.log = log
+        self._exclusions = exclusions
+        self.interval = span_us(clause.interval)
+        self.minutes_per_interval = self.interval // MINUTE_US
+        self._min_downtime = span_us(clause.min_downtime)
+        self._min_requests = clause.min_requests
+        above = clause.error_rate_above_percent
+        self._above = Fraction(above) / 100 if above is not None else None
+        self._target = Fraction(clause.target_percent)
+        self._dip_below = self._target + response_margin(clause.target_percent, at_risk_budget_percent)
+        self.folded_to: int | None = None  # interval index: every interval before it is folded
+        self.totals: dict[PeriodKey, PeriodTotals] = {}
+        self.run = DownRun()
+        self.runs: dict[PeriodKey, list[RunLine]] = {}  # settled run lines, per period
+        self.dips: dict[PeriodKey, dict[str, Any]] = {}  # request_ratio: first dip below the margin
+        self._whole: dict[PeriodKey, tuple[int, int]] = {}  # (announcements seen, eligible intervals)
+
+    @property
+    def counts_downtime(self) -> bool:
+        return self.clause.method == "downtime_intervals"
+
+    # intervals and excluded time ----------------------------------------------------
+    def interval_of(self, instant: int) -> int:
+        return instant // self.interval
+
+    def last_interval_end(self, key: PeriodKey) -> int:
+        """The end of the period's last interval (the one holding its last instant)."""
+        end = self.calendar.bounds(key)[1]
+        return -(-end // self.interval) * self.interval
+
+    def excluded_ranges(self, lo: int, hi: int) -> list[Interval]:
+        """Index ranges ``[j0, j1)`` of the intervals in ``[lo, hi)`` that overlap excluded time."""
+        size = self.interval
+        ranges: list[Interval] = []
+        for a, b in self._exclusions.excluded(lo * size, hi * size):
+            j0, j1 = max(a // size, lo), min(-(-b // size), hi)
+            if ranges and j0 <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], j1))
+            elif j1 > j0:
+                ranges.append((j0, j1))
+        return ranges
+
+    def _pieces(self, lo: int, hi: int) -> Iterator[tuple[PeriodKey, int, int]]:
+        """Split the interval indices ``[lo, hi)`` by the period holding each interval's start."""
+        size = self.interval
+        for key, a, b in self.calendar.pieces(lo * size, hi * size):
+            j0, j1 = -(-a // size), -(-b // size)
+            if j1 > j0:
+                yield key, j0, j1
+
+    def _eligible(self, lo: int, hi: int, excluded: list[Interval]) -> Iterator[tuple[PeriodKey, int]]:
+        for key, j0, j1 in self._pieces(lo, hi):
+            left_out = sum(min(b, j1) - max(a, j0) for a, b in excluded if a < j1 and b > j0)
+            yield key, (j1 - j0) - left_out
+
+    def whole_period_eligible(self, key: PeriodKey) -> int:
+        """Eligible intervals of the whole period, with the maintenance known so far."""
+        seen = len(self._exclusions.timeline.announcements)
+        cached = self._whole.get(key)
+        if cached is None or cached[0] != seen:
+            start, end = self.calendar.bounds(key)
+            lo, hi = self.interval_of(start + self.interval - 1), self.interval_of(end + self.interval - 1)
+            eligible = sum(count for _, count in self._eligible(lo, hi, self.excluded_ranges(lo, hi)))
+            cached = self._whole[key] = (seen, eligible)
+        return cached[1]
+
+    # sweeping intervals ---------------------------------------------------------------
+    def _scan(self, lo: int, hi: int, scan: _Scan) -> None:
+        """Add the intervals ``[lo, hi)`` (indices) to ``scan``, in order."""
+        excluded = self.excluded_ranges(lo, hi)
+        totals = scan.totals
+        for key, count in self._eligible(lo, hi, excluded):
+            figures = totals.get(key)
+            if figures is None:
+                figures = totals[key] = PeriodTotals()
+            figures.eligible += count
+        size, run, above, min_requests = self.interval, scan.run, self._above, self._min_requests
+        calendar = self.calendar
+        cut = 0
+        for index, total, failed in self.log.intervals(lo, hi, self.minutes_per_interval):
+            while cut < len(excluded) and excluded[cut][1] <= index:
+                cut += 1
+            if cut < len(excluded) and excluded[cut][0] <= index:
+                continue
+            key = calendar.key_of(index * size)
+            if key is None:
+                continue
+            figures = totals.get(key)
+            if figures is None:
+                figures = totals[key] = PeriodTotals()
+            figures.total += total
+            if not failed:
+                continue
+            figures.failed += failed
+            if total >= min_requests:
+                figures.rate.add(failed, total)
+                if above is not None and failed * above.denominator > above.numerator * total:
+                    self._down(index * size, key, failed, total, scan)
+            if scan.dips is not None and key not in scan.dips:
+                self._check_dip(key, figures, scan.dips)
+        if run.start is not None and run.end < hi * size:
+            self._end_run(scan)
+
+    def _down(self, start: int, key: PeriodKey, failed: int, total: int, scan: _Scan) -> None:
+        run = scan.run
+        if run.start is not None and run.end != start:
+            self._end_run(scan)
+        if run.start is None:
+            run.start, run.worst = start, (failed, total)
+        elif failed * run.worst[1] > run.worst[0] * total:
+            run.worst = (failed, total)
+        run.end = start + self.interval
+        run.per_period[key] = run.per_period.get(key, 0) + 1
+        if run.qualified:
+            scan.totals[key].down += 1
+            return
+        run.held[key] = run.held.get(key, 0) + 1
+        if run.end - run.start >= self._min_downtime:
+            run.qualified = True
+            for held_key, count in run.held.items():
+                scan.totals[held_key].down += count
+            run.held = {}
+
+    def _end_run(self, scan: _Scan) -> None:
+        """A run that reached ``min_downtime`` becomes statement lines; a shorter one is ignored."""
+        run = scan.run
+        if run.qualified and run.start is not None:
+            for key, count in run.per_period.items():
+                scan.runs.setdefault(key, []).append((run.start, run.end, *run.worst, count))
+        scan.run = DownRun()
+
+    def _check_dip(
+        self, key: PeriodKey, figures: PeriodTotals, dips: dict[PeriodKey, dict[str, Any]]
+    ) -> None:
+        """request_ratio: the first time, in interval order, the ratio so far is below target + margin."""
+        if self.clause.method != "request_ratio":
+            return
+        attained = Fraction(100 * (figures.total - figures.failed), figures.total)
+        if attained < self._dip_below:
+            dips[key] = {
+                "requests": figures.total,
+                "failed_requests": figures.failed,
+                "attained_percent_so_far": float(attained),
+                "target_percent": float(self._target),
+                "at_risk_below_percent": float(self._dip_below),
+            }
+
+    def fold(self, upto: int) -> None:
+        """Fold every interval that ended at or before the settled point ``upto`` (µs)."""
+        hi = upto // self.interval
+        lo = self.folded_to
+        if lo is None:
+            lo = self.folded_to = min(hi, self.interval_of(self.calendar.starts_at))
+        if hi <= lo:
+            return
+        scan = _Scan(self.totals, self.run, {}, self.dips)
+        self._scan(lo, hi, scan)
+        self.run = scan.run
+        for key, lines in scan.runs.items():
+            self.runs.setdefault(key, []).extend(lines)
+        if scan.runs:
+            horizon = self.calendar.key_of(upto - RUN_HISTORY_US)
+            if horizon is not None:
+                self.runs = {key: lines for key, lines in self.runs.items() if key >= horizon}
+        self.folded_to = hi
+
+    @property
+    def folded_minute(self) -> int | None:
+        """Minutes before this one are folded (the log may forget them)."""
+        return None if self.folded_to is None else self.folded_to * self.minutes_per_interval
+
+    # figures ----------------------------------------------------------------------------
+    def figures(self, clock: int) -> AvailabilityFigures:
+        """Totals of every period started before ``clock`` over its intervals ended by then.
+
+        A down run still open at the clock ends there; the periods holding part of it while
+        it is shorter than ``min_downtime`` are undecided (so not final) for downtime_intervals.
+        """
+        totals = {key: figures.copy() for key, figures in self.totals.items()}
+        runs = {key: list(lines) for key, lines in self.runs.items()}
+        scan = _Scan(totals, self.run.copy(), runs)
+        hi = clock // self.interval
+        lo = (
+            self.folded_to
+            if self.folded_to is not None
+            else min(hi, self.interval_of(self.calendar.starts_at))
+        )
+        if hi > lo:
+            self._scan(lo, hi, scan)
+        open_run = scan.run
+        open_start = None
+        if open_run.start is not None and open_run.qualified:
+            for key, count in open_run.per_period.items():
+                runs.setdefault(key, []).append((open_run.start, open_run.end, *open_run.worst, count))
+            open_start = open_run.start
+        undecided = set(open_run.held) if self.counts_downtime and open_run.start is not None else set()
+        periods = {key: totals.get(key) or PeriodTotals() for key in self.calendar.started_before(clock)}
+        return AvailabilityFigures(periods, undecided, runs, open_start)
+
+    def attained(self, totals: PeriodTotals) -> Fraction:
+        method = self.clause.method
+        if method == "request_ratio":
+            if totals.total == 0:
+                return Fraction(100)
+            return Fraction(100 * (totals.total - totals.failed), totals.total)
+        if totals.eligible == 0:
+            return Fraction(100)
+        if method == "downtime_intervals":
+            return Fraction(100 * (totals.eligible - totals.down), totals.eligible)
+        return 100 * (1 - totals.rate.value() / totals.eligible)
+
+    def is_final(self, key: PeriodKey, clock: int, lateness: int, undecided: set[PeriodKey]) -> bool:
+        return clock >= self.last_interval_end(key) + lateness and key not in undecided
+
+    # error budget -----------------------------------------------------------------------
+    def budget(self, key: PeriodKey) -> Fraction:
+        """downtime_intervals and mean_error_rate: (1 − target) × the whole period's eligible
+        intervals (in intervals, or in summed rates)."""
+        return (1 - self._target / 100) * self.whole_period_eligible(key)
+
+    def status(self, key: PeriodKey, totals: PeriodTotals) -> tuple[Fraction, bool]:
+        """Share of the budget used and whether the period can no longer be met; for
+        request_ratio, the share of the room between 100 and the target, and below target now."""
+        attained = self.attained(totals)
+        if self.clause.method == "request_ratio":
+            room = 100 - self._target
+            used = (100 - attained) / room if room > 0 else Fraction(int(attained < 100))
+            return used, attained < self._target
+        spent = Fraction(totals.down) if self.counts_downtime else totals.rate.value()
+        budget = self.budget(key)
+        return (spent / budget if budget > 0 else Fraction(int(spent > 0))), spent > budget
+
+    def risk(self, key: PeriodKey, totals: PeriodTotals, threshold: Decimal) -> list[NoticeType]:
+        """The budget notices true of a period's settled totals (not request_ratio's)."""
+        if self.clause.method == "request_ratio":
+            return []
+        budget = self.budget(key)
+        share = Fraction(threshold) / 100 * budget
+        if self.counts_downtime:
+            if totals.down == 0:
+                return []
+            at_risk, breached = totals.down >= share, totals.down > budget
+        else:
+            if totals.rate.numerator == 0:
+                return []
+            at_risk, breached = totals.rate.at_least(share), totals.rate.above(budget)
+        return [
+            kind for kind, true in ((NoticeType.AT_RISK, at_risk), (NoticeType.BREACHED, breached)) if true
+        ]
+
+    def risk_facts(self, key: PeriodKey, totals: PeriodTotals, threshold: Decimal) -> dict[str, Any]:
+        budget = self.budget(key)
+        used = Fraction(totals.down) if self.counts_downtime else totals.rate.value()
+        return {
+            "method": self.clause.method,
+            "eligible_intervals": totals.eligible,
+            "down_intervals": totals.down,
+            "error_rate_sum": float(totals.rate.value()),
+            "budget": float(budget),
+            "budget_used_ratio": float(used / budget) if budget > 0 else None,
+            "whole_period_eligible_intervals": self.whole_period_eligible(key),
+            "attained_percent_so_far": float(self.attained(totals)),
+            "target_percent": float(self._target),
+            "at_risk_budget_percent": float(threshold),
+        }
+
+    # statements -------------------------------------------------------------------------
+    def excluded_lines(self, key: PeriodKey, clock: int) -> list[Interval]:
+        """The period's excluded intervals ended by ``clock``, merged into ``[start, end)`` spans."""
+        start, end = self.calendar.bounds(key)
+        lo = self.interval_of(start + self.interval - 1)
+        hi = min(self.interval_of(end + self.interval - 1), clock // self.interval)
+        if hi <= lo:
+            return []
+        return [(a * self.interval, b * self.interval) for a, b in self.excluded_ranges(lo, hi)]
+
+    def exclusion_sources(self, key: PeriodKey, clock: int) -> list[tuple[int, int, str]]:
+        start, end = self.calendar.bounds(key)
+        return self._exclusions.lines(start, min(end, clock))
