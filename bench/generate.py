@@ -1,6 +1,6 @@
 """Generate a benchmark data set: contract files for N services and a year of their events.
 
-    python bench/generate.py --out DIR --services 100 --scale 1 --seed 1
+    python bench/generate.py --out DIR --services 100 --scale 1 --seed 1 [--requests-services 50]
 
 writes ``DIR/contracts/*.yaml`` (SPEC section 2: two services per contract, zones
 Europe/Berlin, America/New_York, Asia/Tokyo (JPY) and UTC), ``DIR/events.jsonl`` (SPEC
@@ -24,6 +24,12 @@ The events cover 2026-01-01T00:00Z to 2027-01-01T00:00Z (both ends included):
   lateness, so nothing is late), ~0.5% of lines written twice (a redelivery: same line,
   same ``event_id``), and a handful of invalid lines (not JSON, missing fields, a naive
   timestamp, an unknown type, ...).
+
+With ``--requests-services N`` the first N services also report their request counts every
+minute (SPEC section 11, ``requests`` events: a diurnal load of a few hundred to a few
+thousand requests, a few failures in about a third of the minutes, 20-100% failed during
+the service's down spans) and get an ``availability`` clause each, the three methods and
+the four interval lengths in turn. The counts are the same at every scale.
 
 Every event of the data set except the heartbeats (down spans, maintenance, tickets,
 invalid lines) comes from random streams seeded by ``--seed`` and the service or
@@ -95,8 +101,30 @@ def _duration_text(seconds: int) -> str:
     return f"{seconds // HOUR}h" if seconds % HOUR == 0 else f"{seconds // MINUTE}m"
 
 
-def contract_document(number: int, services: list[str]) -> dict:
-    """The contract of ``services`` (one or two), number ``number``, as a YAML-ready dict."""
+AVAILABILITY_METHODS = ["downtime_intervals", "mean_error_rate", "request_ratio"]
+AVAILABILITY_INTERVALS = ["1m", "5m", "15m", "3m"]
+
+
+def availability_clause(index: int, service: str) -> dict:
+    """The availability clause of the ``index``-th service that reports request counts."""
+    method = AVAILABILITY_METHODS[index % len(AVAILABILITY_METHODS)]
+    clause: dict = {"id": f"availability-{service}", "kind": "availability", "service": service}
+    clause |= {"method": method, "interval": AVAILABILITY_INTERVALS[index % len(AVAILABILITY_INTERVALS)]}
+    if method == "downtime_intervals":
+        clause["error_rate_above_percent"] = 5
+    clause |= {"min_requests": 10, "target_percent": 99.9 if index % 2 else 99.5}
+    if index % 4 == 1:
+        clause["min_downtime"] = "5m"
+    clause["credits"] = [
+        {"below_percent": 99.9, "credit_percent": 10},
+        {"below_percent": 99.0, "credit_percent": 25},
+    ]
+    return clause
+
+
+def contract_document(number: int, services: list[str], requests_services: int = 0) -> dict:
+    """The contract of ``services`` (one or two), number ``number``, as a YAML-ready dict;
+    the services among the first ``requests_services`` get an availability clause too."""
     zone, currency, fee = ZONES[number % len(ZONES)]
     byday, _, hour, duration = WINDOWS[number % len(WINDOWS)]
     clauses: list[dict] = []
@@ -121,6 +149,8 @@ def contract_document(number: int, services: list[str]) -> dict:
             "remedy": REMEDIES[(number + index) % len(REMEDIES)],
         }
         clauses.append(clause)
+        if 2 * number + index < requests_services:
+            clauses.append(availability_clause(2 * number + index, service))
     clauses.append(
         {
             "id": "support-first-response",
@@ -159,13 +189,13 @@ def contract_document(number: int, services: list[str]) -> dict:
     return document
 
 
-def write_contracts(directory: Path, services: int) -> int:
+def write_contracts(directory: Path, services: int, requests_services: int = 0) -> int:
     """Write one contract per two services; return the number of contracts."""
     directory.mkdir(parents=True, exist_ok=True)
     names = service_names(services)
     count = 0
     for number in range(0, (services + 1) // 2):
-        document = contract_document(number, names[2 * number : 2 * number + 2])
+        document = contract_document(number, names[2 * number : 2 * number + 2], requests_services)
         text = yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
         (directory / f"{contract_id(number)}.yaml").write_text(text)
         count += 1
@@ -272,6 +302,43 @@ def plan_service(seed: int, index: int, name: str) -> ServicePlan:
 
 
 Item = tuple[int, dict | bytes]  # (time that orders the stream, event or raw line)
+
+
+class RequestCounts:
+    """One service's request counts per minute: a diurnal load, sparse failures, and many
+    failures while the service is down. Seeded by the service alone: the same at every scale."""
+
+    def __init__(self, seed: int, plan: ServicePlan) -> None:
+        self._rng = random.Random(f"{seed}:requests:{plan.name}")
+        self._base = self._rng.randint(200, 2000)
+        self._down = plan.down
+        self._position = 0
+
+    def minute(self, start: int) -> tuple[int, int]:
+        """(total, failed) of the minute from ``start``; minutes are asked for in order."""
+        rng = self._rng
+        hour = (start // HOUR) % 24
+        load = self._base * (3 + (hour >= 7) + (hour >= 9) - (hour >= 19) - (hour >= 22)) // 4
+        total = load + rng.randint(0, load // 4)
+        while self._position < len(self._down) and self._down[self._position][1] <= start:
+            self._position += 1
+        span = self._down[self._position] if self._position < len(self._down) else None
+        if span is not None and span[0] <= start:
+            return total, int(total * rng.uniform(0.2, 1.0))
+        return total, (rng.randint(1, 3) if rng.random() < 0.3 else 0)
+
+
+def requests_event(name: str, start: int, total: int, failed: int, stamps: tuple[str, str]) -> dict:
+    return {
+        "event_id": f"rq-{name}-{start}",
+        "type": "requests",
+        "service": name,
+        "start": stamps[0],
+        "end": stamps[1],
+        "total": total,
+        "failed": failed,
+        "at": stamps[1],
+    }
 
 
 def service_events(plan: ServicePlan) -> Iterator[Item]:
@@ -446,6 +513,8 @@ class Stats:
     bytes: int = 0
     status: int = 0
     heartbeats: int = 0
+    requests: int = 0
+    requests_services: int = 0
     maintenance: int = 0
     ticket: int = 0
     invalid: int = 0
@@ -456,7 +525,7 @@ class Stats:
 
     @property
     def distinct_valid(self) -> int:
-        return self.status + self.maintenance + self.ticket
+        return self.status + self.maintenance + self.ticket + self.requests
 
     def as_dict(self) -> dict:
         # what `slamon replay` should count: applied (counted) events, duplicates, invalid, late
@@ -470,7 +539,9 @@ class Stats:
         }
 
 
-def write_events(path: Path, services: int, scale: int = 1, seed: int = 1) -> Stats:
+def write_events(
+    path: Path, services: int, scale: int = 1, seed: int = 1, requests_services: int = 0
+) -> Stats:
     """Stream the year's events into ``path`` (JSON Lines); return what was written."""
     if scale < 1 or BASE_INTERVAL % scale:
         raise ValueError(f"--scale must divide {BASE_INTERVAL} (heartbeats every {BASE_INTERVAL}/scale s)")
@@ -478,7 +549,9 @@ def write_events(path: Path, services: int, scale: int = 1, seed: int = 1) -> St
     names = service_names(services)
     plans = [plan_service(seed, index, name) for index, name in enumerate(names)]
     contracts = (services + 1) // 2
-    stats = Stats(services, contracts, scale, seed, interval)
+    stats = Stats(services, contracts, scale, seed, interval, requests_services=requests_services)
+    counters = [RequestCounts(seed, plan) for plan in plans[:requests_services]]
+    next_minute = START  # the first minute whose request counts are not written yet
     started = time.perf_counter()
 
     sources = [service_events(plan) for plan in plans]
@@ -541,6 +614,17 @@ def write_events(path: Path, services: int, scale: int = 1, seed: int = 1) -> St
                 else:
                     down[index] = True
                     heapq.heappush(changes, (spans[position[index]][1], index))
+            while counters and next_minute + MINUTE <= now:  # minutes ended by now, counted at their end
+                edges = {
+                    offset: (stamp(next_minute, offset), stamp(next_minute + MINUTE, offset))
+                    for offset in offsets
+                }
+                for plan, counter in zip(plans, counters, strict=False):
+                    total, failed = counter.minute(next_minute)
+                    event = requests_event(plan.name, next_minute, total, failed, edges[plan.offset])
+                    emit(dumps(event, option=newline), now)
+                stats.requests += len(counters)
+                next_minute += MINUTE
             stamps = {offset: stamp(now, offset) for offset in offsets}
             for index, plan in enumerate(plans):
                 emit(
@@ -569,15 +653,15 @@ def write_events(path: Path, services: int, scale: int = 1, seed: int = 1) -> St
     return stats
 
 
-def generate(out: Path, services: int, scale: int = 1, seed: int = 1) -> Stats:
+def generate(out: Path, services: int, scale: int = 1, seed: int = 1, requests_services: int = 0) -> Stats:
     """Write contracts, events and manifest into ``out``; the manifest is written last (it marks
     a complete data set), the events file under a temporary name until complete."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
     manifest.unlink(missing_ok=True)
-    write_contracts(out / "contracts", services)
+    write_contracts(out / "contracts", services, requests_services)
     partial = out / "events.jsonl.partial"
-    stats = write_events(partial, services, scale, seed)
+    stats = write_events(partial, services, scale, seed, requests_services)
     os.replace(partial, out / "events.jsonl")
     manifest.write_text(json.dumps(stats.as_dict(), indent=2) + "\n")
     return stats
@@ -591,8 +675,11 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=100, help="services (two per contract); default 100")
     parser.add_argument("--scale", type=int, default=1, help="heartbeats every 300/scale seconds; default 1")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--requests-services", type=int, default=0, help="services that report request counts every minute"
+    )
     args = parser.parse_args()
-    stats = generate(args.out, args.services, args.scale, args.seed)
+    stats = generate(args.out, args.services, args.scale, args.seed, args.requests_services)
     print(
         f"{stats.lines:,} lines, {stats.bytes / 1e9:.2f} GB in {stats.seconds:.1f} s "
         f"-> {args.out / 'events.jsonl'} ({stats.contracts} contracts in {args.out / 'contracts'})"

@@ -6,15 +6,18 @@ Each expected figure is derived by hand in the comment above it.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from monitor.engine import Engine
 from monitor.engine.snapshot import export_state, restore_state
-from monitor.events import InvalidEvent, decode_event
+from monitor.events import _EVENT, InvalidEvent, _check, _decoded, _describe, decode_event
 from monitor.loader import load_contract_file
 from tests.builders import availability, contract, feed, maintenance, moment, requests, run
 
@@ -294,3 +297,68 @@ def test_bad_availability_clauses_name_the_field(tmp_path, clause: str, problem:
     loaded, problems = load_contract_file(path)
     assert loaded is None
     assert any(problem in str(p) for p in problems), problems
+
+
+# the quick decoder of requests events ---------------------------------------------------
+
+timestamps = st.one_of(
+    st.sampled_from(
+        [
+            "2026-11-10T10:00:00Z",
+            "2026-11-10T10:00:00z",
+            "2026-11-10t10:00:00Z",
+            "2026-11-10 10:00:00Z",
+            "2026-11-10T10:00:00.5Z",
+            "2026-11-10T12:00:00+02:00",
+            "2026-11-10T04:30:00-05:30",
+            "2026-11-10T10:00:00-00:00",
+            "2026-11-10T10:00:00+0000",
+            "2026-11-10T10:00:00",
+            "2026-02-30T10:00:00Z",
+            "2026-11-10T24:00:00Z",
+            "2026-11-10T10:00:60Z",
+            "2026-11-10T10:00:00+25:00",
+            "10000-11-10T10:00:00Z",
+            "1969-12-31T23:59:00Z",
+        ]
+    ),
+    st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
+)
+counts = st.one_of(st.integers(-2, 10**12 + 2), st.sampled_from([1.0, 2.5, True, "5", None, 10**20]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(timestamps, timestamps, timestamps, counts, counts, st.sampled_from(["e", "", "x" * 257, 5]))
+def test_the_quick_decoder_agrees_with_pydantic(
+    start: str, end: str, at: str, total: Any, failed: Any, event_id: Any
+) -> None:
+    line = json.dumps(
+        {"event_id": event_id, "type": "requests", "service": "api", "start": start, "end": end,
+         "total": total, "failed": failed, "at": at}
+    )  # fmt: skip
+
+    def outcome(decode: Any) -> Any:
+        try:
+            event = decode(line)
+        except InvalidEvent as error:
+            return "invalid", error.reason
+        return (
+            event.event_id,
+            event.service,
+            event.start_us,
+            event.end_us,
+            event.at_us,
+            event.total,
+            event.failed,
+        )
+
+    def through_pydantic(raw: str) -> Any:
+        try:
+            event = _decoded(_EVENT.validate_json(raw))
+        except ValidationError as error:
+            raise InvalidEvent(_describe(error)) from None
+        _check(event)
+        return event
+
+    quick, slow = outcome(decode_event), outcome(through_pydantic)
+    assert quick == slow or (quick[0] == slow[0] == "invalid")

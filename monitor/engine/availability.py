@@ -249,16 +249,18 @@ class AvailabilityClauseState:
                 figures = totals[key] = PeriodTotals()
             figures.eligible += count
         size, run, above, min_requests = self.interval, scan.run, self._above, self._min_requests
-        calendar = self.calendar
-        cut = 0
+        pieces = list(self._pieces(lo, hi))  # (period, first interval, end interval), in order
+        piece = cut = 0
         for index, total, failed in self.log.intervals(lo, hi, self.minutes_per_interval):
             while cut < len(excluded) and excluded[cut][1] <= index:
                 cut += 1
             if cut < len(excluded) and excluded[cut][0] <= index:
                 continue
-            key = calendar.key_of(index * size)
-            if key is None:
-                continue
+            while piece < len(pieces) and pieces[piece][2] <= index:
+                piece += 1
+            if piece == len(pieces) or pieces[piece][1] > index:
+                continue  # outside every period
+            key = pieces[piece][0]
             figures = totals.get(key)
             if figures is None:
                 figures = totals[key] = PeriodTotals()

@@ -91,8 +91,11 @@ class NoticeWatch:
         self.pending: list[Notice] = []
         self._by_service: dict[str, list[int]] = {}
         self._by_contract: dict[str, list[int]] = {}
+        self._by_requests: dict[str, list[tuple[int, int]]] = {}  # (index, interval length)
         for index, watched in enumerate(self.watched):
             state = watched.state
+            if isinstance(state, AvailabilityClauseState):
+                self._by_requests.setdefault(state.clause.service, []).append((index, state.interval))
             if isinstance(state, UptimeClauseState | AvailabilityClauseState):
                 self._by_service.setdefault(state.clause.service, []).append(index)
             else:
@@ -120,11 +123,8 @@ class NoticeWatch:
 
     def failed_requests(self, service: str, start: int) -> None:
         """Requests failed at ``start``: look once the interval holding it has settled."""
-        for index in self._by_service.get(service, ()):
-            state = self.watched[index].state
-            if isinstance(state, AvailabilityClauseState):
-                size = state.interval
-                self._wake(index, start - start % size + size + self.lateness)
+        for index, size in self._by_requests.get(service, ()):
+            self._wake(index, start - start % size + size + self.lateness)
 
     def maintenance(self, service: str, clock: int) -> None:
         """A new announcement can shrink a period's budget: look again at the next clock."""
