@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from iso4217 import Currency
 
-from monitor.contract import Clause, Contract, ResponseTimeClause, UptimeClause
+from monitor.contract import AvailabilityClause, Clause, Contract, ResponseTimeClause, UptimeClause
 
 REMEDY_WORDS = {
     "contract_review": "the Client may initiate a contract review",
@@ -55,6 +55,8 @@ def clause_words(contract: Contract, clause: Clause) -> str:
         promise = clause.description.rstrip(".") + "."
     elif isinstance(clause, UptimeClause):
         promise = _uptime_words(contract, clause)
+    elif isinstance(clause, AvailabilityClause):
+        promise = _availability_words(contract, clause)
     else:
         promise = _response_words(contract, clause)
     return " ".join([promise, *_credit_words(clause)])
@@ -69,6 +71,37 @@ def _uptime_words(contract: Contract, clause: UptimeClause) -> str:
         text += ", excluding scheduled maintenance"
     if clause.min_outage > timedelta(0):
         text += f"; outages shorter than {duration_words(clause.min_outage)} are not counted"
+    return text + "."
+
+
+def _availability_words(contract: Contract, clause: AvailabilityClause) -> str:
+    interval = f"{int(clause.interval.total_seconds()) // 60}-minute"
+    at_least = f"at least {percent_words(clause.target_percent)}"
+    service = f"the service {clause.service!r}"
+    enough = f" of at least {clause.min_requests} requests" if clause.min_requests > 1 else ""
+    if clause.method == "downtime_intervals":
+        above = percent_words(clause.error_rate_above_percent or 0)
+        text = (
+            f"The Provider shall keep {at_least} of the {interval} intervals of each calendar month "
+            f"({contract.timezone}) free of downtime for {service}, an interval{enough} being down "
+            f"when more than {above} of its requests fail"
+        )
+    elif clause.method == "mean_error_rate":
+        target = percent_words(clause.target_percent)
+        text = (
+            f"The Provider shall keep the availability of {service}, 100% less the average error rate "
+            f"of its {interval} intervals{enough}, at {target} or more in each calendar month "
+            f"({contract.timezone})"
+        )
+    else:
+        text = (
+            f"The Provider shall serve {at_least} of the requests to {service} successfully "
+            f"in each calendar month ({contract.timezone})"
+        )
+    if clause.exclude_maintenance:
+        text += ", excluding scheduled maintenance"
+    if clause.method == "downtime_intervals" and clause.min_downtime > timedelta(0):
+        text += f"; downtime shorter than {duration_words(clause.min_downtime)} in a row is not counted"
     return text + "."
 
 

@@ -235,6 +235,7 @@ def test_validate_shipped_contracts(capsys: pytest.CaptureFixture[str]) -> None:
         "ok: globex-support (3 clause(s))",
         "ok: initech-helpdesk (2 clause(s))",
         "ok: kaisha-api (1 clause(s))",
+        "ok: nimbus-functions (1 clause(s))",
     ]
     assert err == ""
 

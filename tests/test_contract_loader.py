@@ -102,6 +102,7 @@ def test_shipped_contracts_load_without_problems() -> None:
         "globex-support",
         "initech-helpdesk",
         "kaisha-api",
+        "nimbus-functions",
     ]
 
 
