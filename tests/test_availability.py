@@ -19,6 +19,8 @@ from monitor.engine import Engine
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import _EVENT, InvalidEvent, _check, _decoded, _describe, decode_event
 from monitor.loader import load_contract_file
+from monitor.statements.build import build_statement
+from monitor.statements.render import render
 from tests.builders import availability, contract, feed, maintenance, moment, requests, run
 
 
@@ -362,3 +364,39 @@ def test_the_quick_decoder_agrees_with_pydantic(
 
     quick, slow = outcome(decode_event), outcome(through_pydantic)
     assert quick == slow or (quick[0] == slow[0] == "invalid")
+
+
+# statements ------------------------------------------------------------------------------
+
+
+def test_the_statement_lists_down_runs_with_their_worst_error_rate_and_excluded_intervals() -> None:
+    clause = availability(error_rate_above_percent=5, target=99.9)
+    window = {"windows": [{"start": "2026-11-10T12:00:30Z", "end": "2026-11-10T12:01:00Z"}]}
+    c = utc(clause, maintenance=window)
+    lines = [
+        requests("2026-11-10T10:00:00+00:00", 100, 6),  # 6%
+        requests("2026-11-10T10:01:00+00:00", 100, 25),  # 25%: the run's worst
+        requests("2026-11-10T10:02:00+00:00", 100, 0),
+    ]
+    engine = Engine([c])
+    feed(engine, lines)
+    clock = int(moment("2026-12-01T02:00:00+00:00").timestamp()) * 1_000_000
+    engine.advance_to(clock)
+    records = [r.to_record() for r in engine.results(clock)]
+    details = {
+        d.clause: {"final": d.final, "details": d.data}
+        for d in engine.clause_details(clock)
+        if d.period == "2026-11"
+    }
+    statement = build_statement(c, "2026-11", records, details, moment("2026-12-02T00:00:00+00:00"))
+    (section,) = statement.clauses
+    # one run 10:00-10:02, 2 minutes counted, worst 25%; the interval 12:00 excluded
+    assert [
+        (o.start.isoformat(), o.end.isoformat(), o.minutes, o.worst_error_percent) for o in section.outages
+    ] == [("2026-11-10T10:00:00+00:00", "2026-11-10T10:02:00+00:00", 2, 25.0)]
+    assert [(m.start.isoformat(), m.end.isoformat()) for m in section.maintenance] == [
+        ("2026-11-10T12:00:00+00:00", "2026-11-10T12:01:00+00:00")
+    ]
+    text = render(statement, "md")
+    assert "25.00%" in text
+    assert "excluded intervals" in text

@@ -119,6 +119,8 @@ def _clause_statement(
         lines["events_received"] = data.get("events_received")  # absent from older ledgers
     if data is not None and data["kind"] == "uptime":
         lines |= _uptime_lines(data, zone, bounds)
+    elif data is not None and data["kind"] == "availability":
+        lines |= _availability_lines(data, zone)
     elif data is not None:
         lines |= _ticket_lines(data, zone)
     return ClauseStatement(
@@ -155,6 +157,21 @@ def _uptime_lines(data: dict[str, Any], zone: ZoneInfo, bounds: Interval) -> dic
     shown = (bounds[0], min(bounds[1], data["as_of"]))  # an open month: the days up to its clock
     daily = [DayFigure(d.day, float(d.attained)) for d in daily_attainment(spans, excluded, zone, shown)]
     return {"outages": outages, "maintenance": maintenance, "daily": daily}
+
+
+def _availability_lines(data: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """Down runs as outages (minutes: the run's down intervals in this month), with their worst
+    error rate; excluded intervals as maintenance."""
+    size = Decimal(data["interval_us"]) / MINUTE_US
+    outages = [
+        OutageLine(_local(s, zone), _local(e, zone), count * size, bool(is_open), float(100 * failed / total))
+        for s, e, failed, total, count, is_open in data["down_runs"]
+    ]
+    maintenance = [
+        MaintenanceLine(_local(s, zone), _local(e, zone), Decimal(e - s) / MINUTE_US, "excluded intervals")
+        for s, e in data["excluded"]
+    ]
+    return {"outages": outages, "maintenance": maintenance}
 
 
 def _ticket_lines(data: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:

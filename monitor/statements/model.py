@@ -17,6 +17,7 @@ class OutageLine:
     end: datetime  # the end of the span, or the clock for one still open (``open`` True)
     minutes: Decimal  # downtime counted in this month: outside excluded time, within the month
     open: bool = False
+    worst_error_percent: float | None = None  # availability clauses: the run's worst interval
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class HistoryLine:
 @dataclass(frozen=True)
 class ClauseStatement:
     clause_id: str
-    kind: str  # "uptime" | "response_time"
+    kind: str  # "uptime" | "response_time" | "availability"
     text: str  # the clause in words, with its credits and remedies
     target_percent: float
     attained_percent: float

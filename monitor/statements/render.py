@@ -243,6 +243,12 @@ def facts_table(clause: ClauseStatement) -> Table:
 def outage_table(clause: ClauseStatement) -> Table:
     rows = [(local_time(o.start), outage_end(o), minutes_text(o.minutes)) for o in clause.outages]
     total = minutes_text(sum((o.minutes for o in clause.outages), Decimal(0)))
+    if clause.kind == "availability":  # down runs: their worst interval's error rate too
+        rows = [
+            (*row, f"{o.worst_error_percent or 0:.2f}%") for row, o in zip(rows, clause.outages, strict=True)
+        ]
+        headers = ("Start", "End", "Minutes counted", "Worst error rate")
+        return Table(headers, rows, frozenset({2, 3}), total=("Total", "", total, ""))
     return Table(("Start", "End", "Minutes counted"), rows, frozenset({2}), total=("Total", "", total))
 
 
@@ -352,7 +358,7 @@ def clause_sections(clause: ClauseStatement) -> list[Section]:
         sections.append(Section("Data received", lead=NO_CLAUSE_DATA, notice=True))
     if not clause.details_known:
         sections.append(Section("Details", lead=NO_DETAILS, notice=True))
-    elif clause.kind == "uptime" or clause.outages or clause.maintenance:
+    elif clause.kind in ("uptime", "availability") or clause.outages or clause.maintenance:
         sections.append(_maybe(Section("Outages counted", empty="No outages counted."), outage_table(clause)))
         sections.append(
             _maybe(
