@@ -248,7 +248,7 @@ def test_validate_bad_directory_prints_every_problem(
     (tmp_path / "bad-several.yaml").write_text(
         BETA.replace("id: beta", "id: gamma")
         .replace("currency: EUR", "currency: EURO")
-        .replace("kind: uptime", "kind: availability")
+        .replace("kind: uptime", "kind: latency")
         .replace("customer: Beta GmbH\n", "customer: Beta GmbH\nnotes: unknown key\n")
     )
     (tmp_path / "broken.yaml").write_text("id: broken\nclauses: [\n")
