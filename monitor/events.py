@@ -204,13 +204,27 @@ def _check_requests(event: RequestsEvent) -> None:
 _PLAIN_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)")
 
 
-def _plain_moment(text: object) -> datetime | None:
-    if type(text) is not str or _PLAIN_TIMESTAMP.fullmatch(text) is None:
+_PLAIN_MOMENTS_KEPT = 4096
+_plain_moments: dict[str, tuple[datetime, int]] = {}  # text -> (moment, µs): stamps repeat a lot
+
+
+def _plain_moment(text: object) -> tuple[datetime, int] | None:
+    """A timestamp in the usual shape with its year in range, or None (pydantic decides)."""
+    if type(text) is not str:
+        return None
+    known = _plain_moments.get(text)
+    if known is not None:
+        return known
+    if _PLAIN_TIMESTAMP.fullmatch(text) is None or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
         return None
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    if len(_plain_moments) >= _PLAIN_MOMENTS_KEPT:
+        _plain_moments.clear()
+    known = _plain_moments[text] = (moment, to_us(moment))
+    return known
 
 
 def _plain_requests(raw: bytes | str) -> RequestsEvent | None:
@@ -236,7 +250,11 @@ def _plain_requests(raw: bytes | str) -> RequestsEvent | None:
     start, end, at = _plain_moment(get("start")), _plain_moment(get("end")), _plain_moment(get("at"))
     if start is None or end is None or at is None:
         return None
-    return requests_event(event_id, service, start, end, total, failed, at)
+    event = RequestsEvent(event_id, service, start[0], end[0], total, failed, at[0], start[1], end[1], at[1])
+    if end[1] <= start[1]:
+        raise InvalidEvent("field 'end': must be after 'start'")
+    _check_requests(event)  # the years were checked with the timestamps
+    return event
 
 
 def _decoded(value: StatusEvent | MaintenanceEvent | TicketEvent | _RequestsFields) -> Event:
@@ -252,7 +270,6 @@ def decode_event(raw: bytes | str) -> Event:
     if (b'"requests"' if type(raw) is bytes else '"requests"') in raw:  # type: ignore[operator]
         plain = _plain_requests(raw)
         if plain is not None:
-            _check(plain)
             return plain
     try:
         event = _decoded(_EVENT.validate_json(raw))
