@@ -15,12 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from monitor.engine import Engine
+from monitor.engine import Engine, Outcome
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import _EVENT, InvalidEvent, _check, _decoded, _describe, decode_event
 from monitor.loader import load_contract_file
 from monitor.statements.build import build_statement
 from monitor.statements.render import render
+from monitor.stream.partitions import Stream, partition_of
+from monitor.stream.processor import PartitionProcessor
 from tests.builders import availability, contract, feed, maintenance, moment, requests, run
 
 
@@ -400,3 +402,52 @@ def test_the_statement_lists_down_runs_with_their_worst_error_rate_and_excluded_
     text = render(statement, "md")
     assert "25.00%" in text
     assert "excluded intervals" in text
+
+
+# the live driver's partition processor ----------------------------------------------------
+
+
+def test_a_partition_processor_with_restarts_equals_replay() -> None:
+    """Requests and maintenance through the processor of the service's partition, journalled
+    and snapshotted into a store, restarted twice: the same clause records as replay."""
+    clauses = [
+        availability("d", interval="3m", min_downtime="6m", target=99.9),
+        availability("m", method="mean_error_rate", interval="15m", target=99),
+        availability("r", method="request_ratio", interval="1m", target=99.5),
+    ]
+    c = utc(*clauses, maintenance={"announced_min_notice": "48h"})
+    first = moment("2026-11-30T20:00:00+00:00")
+    lines = [
+        maintenance("2026-11-30T21:10:00+00:00", "2026-11-30T21:20:00+00:00", "2026-11-20T00:00:00+00:00")
+    ]
+    for m in range(300):
+        failed = 40 if 60 <= m < 75 or 200 <= m < 203 else m % 3
+        lines.append(requests((first + timedelta(minutes=m)).isoformat(), 97 + m % 11, failed))
+    lateness = timedelta(minutes=10)
+    store: dict[str, Any] = {}
+
+    def processor() -> PartitionProcessor:
+        partition = partition_of("api", 2)
+        sources = ("uptime", "maintenance", "requests")
+        return PartitionProcessor(Stream.UPTIME, partition, 2, [c], lateness, store, 5, sources)
+
+    live = processor()
+    for number, line in enumerate(lines):
+        source = "maintenance" if '"maintenance"' in line else "requests"
+        assert live.handle(line, source).verdict.outcome is Outcome.APPLIED
+        live.advance(int(moment(json.loads(line)["at"]).timestamp()) * 1_000_000, "uptime")
+        if number % 3 == 0:
+            live.flush()
+        if number in (100, 222):
+            live.flush()
+            live = processor()  # a restart: snapshot plus journal
+    live.flush()
+    clock = moment("2026-12-01T03:00:00+00:00")
+    live = processor()
+    live.advance(int(clock.timestamp()) * 1_000_000)
+    expected = run(c, lines, "2026-12-01T03:00:00Z", lateness=lateness)
+    replayed = [r for r in expected.report.records if r["record"] == "clause"]
+    assert (
+        sorted((r.to_record() for r in live.clause_results()), key=lambda r: (r["clause"], r["period"]))
+        == replayed
+    )

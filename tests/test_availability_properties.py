@@ -69,7 +69,7 @@ def scenarios(draw: Any) -> Scenario:
     minutes = draw(
         st.dictionaries(st.integers(-20, SPAN - 1), st.one_of(random_counts, on_threshold), max_size=120)
     )
-    clock = draw(st.integers(SPAN, SPAN + 26 * 60))
+    clock = draw(st.integers(SPAN + 1, SPAN + 26 * 60))  # after every `at` (up to 5 s late)
     return Scenario(clause, windows, announced, minutes, clock)
 
 

@@ -248,7 +248,7 @@ class AvailabilityClauseState:
             if figures is None:
                 figures = totals[key] = PeriodTotals()
             figures.eligible += count
-        size, run, above, min_requests = self.interval, scan.run, self._above, self._min_requests
+        size, above, min_requests = self.interval, self._above, self._min_requests
         pieces = list(self._pieces(lo, hi))  # (period, first interval, end interval), in order
         piece = cut = 0
         for index, total, failed in self.log.intervals(lo, hi, self.minutes_per_interval):
@@ -274,13 +274,14 @@ class AvailabilityClauseState:
                     self._down(index * size, key, failed, total, scan)
             if scan.dips is not None and key not in scan.dips:
                 self._check_dip(key, figures, scan.dips)
-        if run.start is not None and run.end < hi * size:
+        if scan.run.start is not None and scan.run.end < hi * size:  # (``_down`` may replace the run)
             self._end_run(scan)
 
     def _down(self, start: int, key: PeriodKey, failed: int, total: int, scan: _Scan) -> None:
         run = scan.run
         if run.start is not None and run.end != start:
             self._end_run(scan)
+            run = scan.run  # a new one
         if run.start is None:
             run.start, run.worst = start, (failed, total)
         elif failed * run.worst[1] > run.worst[0] * total:

@@ -33,7 +33,15 @@ from monitor.engine import Engine, Outcome, Verdict
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice
 from monitor.engine.results import ClauseResult, ClauseStatus
 from monitor.engine.snapshot import export_state, restore_state
-from monitor.events import Event, InvalidEvent, MaintenanceEvent, RequestsEvent, StatusEvent, decode_event
+from monitor.events import (
+    Event,
+    InvalidEvent,
+    MaintenanceEvent,
+    RequestsEvent,
+    StatusEvent,
+    decode_event,
+    event_json,
+)
 from monitor.stream.partitions import Stream, contracts_for, partition_of
 from monitor.terms import Fingerprint, all_clauses, month_fingerprint
 from monitor.terms_guard import TermsChanged, check_terms, refusal
@@ -258,7 +266,7 @@ class PartitionProcessor:
             return Handled(Verdict(Outcome.INVALID, misrouted), event)
         verdict = self._apply(source, event, not_after)
         if verdict.outcome is Outcome.APPLIED:
-            entry: dict[str, Any] = {"source": source, "raw": event.model_dump_json()}
+            entry: dict[str, Any] = {"source": source, "raw": event_json(event)}
             if offset is not None:
                 entry["offset"] = offset
                 self._note_offset(source, offset)
