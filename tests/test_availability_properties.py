@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.contract import Contract
-from monitor.replay import replay
+from monitor.engine import ClauseResult, Engine
+from monitor.replay import ReplayReport, run_engine
 
 MINUTE = 60_000_000
 BASE = datetime(2026, 1, 31, 22, 0, tzinfo=UTC)  # two hours before the month end
@@ -152,8 +153,11 @@ def _fit(failed: int, totals: list[int]) -> list[int]:
 # the brute force -------------------------------------------------------------------------
 
 
-def brute_force(scenario: Scenario, lateness_us: int) -> dict[str, tuple[float, bool]]:
-    """attained percent and final, per period, interval by interval."""
+Figures = dict[str, tuple[float, bool, list[tuple[int, int, int, int, int, bool]]]]
+
+
+def brute_force(scenario: Scenario, lateness_us: int) -> Figures:
+    """attained percent, final and the counted down runs' lines, per period, interval by interval."""
     clause = scenario.clause
     size = int(clause["interval"][:-1]) * MINUTE
     clock = BASE_US + scenario.clock * MINUTE
@@ -200,6 +204,7 @@ def brute_force(scenario: Scenario, lateness_us: int) -> dict[str, tuple[float, 
     # down runs: consecutive intervals all down; counted when long enough; the last one open
     counted: set[int] = set()
     undecided: set[str] = set()
+    lines: dict[str, list[tuple[int, int, int, int, int, bool]]] = {}
     position = 0
     while position < len(rows):
         if not rows[position][5]:
@@ -208,11 +213,16 @@ def brute_force(scenario: Scenario, lateness_us: int) -> dict[str, tuple[float, 
         end = position
         while end + 1 < len(rows) and rows[end + 1][5] and rows[end + 1][0] == rows[end][0] + 1:
             end += 1
-        length = (end - position + 1) * size
-        if length >= min_down:
-            counted.update(rows[i][0] for i in range(position, end + 1))
-        elif rows[end][0] == clock // size - 1:  # still down at the clock: not decided yet
-            undecided.update(rows[i][1] for i in range(position, end + 1))
+        run = rows[position : end + 1]
+        still_down = rows[end][0] == clock // size - 1
+        if len(run) * size >= min_down:
+            counted.update(row[0] for row in run)
+            worst = max(run, key=lambda row: Fraction(row[4], row[3]))  # the first of the worst
+            for key in dict.fromkeys(row[1] for row in run):
+                line = (run[0][0] * size, (run[-1][0] + 1) * size, worst[4], worst[3])
+                lines.setdefault(key, []).append((*line, sum(row[1] == key for row in run), still_down))
+        elif still_down:  # not decided yet
+            undecided.update(row[1] for row in run)
         position = end + 1
     results = {}
     for key, (period_start, period_end) in PERIODS.items():
@@ -234,22 +244,23 @@ def brute_force(scenario: Scenario, lateness_us: int) -> dict[str, tuple[float, 
         final = clock >= last_end + lateness_us and not (
             clause["method"] == "downtime_intervals" and key in undecided
         )
-        results[key] = (float(attained), final)
+        results[key] = (float(attained), final, lines.get(key, []) if above is not None else [])
     return results
 
 
-def engine_figures(
-    scenario: Scenario, lines: list[str], lateness: timedelta
-) -> dict[str, tuple[float, bool]]:
-    report = replay(
-        [contract(scenario)],
-        lines,
-        datetime.fromtimestamp((BASE_US / 1e6) + scenario.clock * 60, UTC),
-        lateness,
-    )
+def engine_figures(scenario: Scenario, lines: list[str], lateness: timedelta) -> Figures:
+    """Replay's records, with the down runs the engine gives statements (its details)."""
+    engine = Engine([contract(scenario)], lateness)
+    report = ReplayReport(records=[])
+    run_engine(engine, lines, report)
     assert not report.invalid_lines, report.invalid_lines
+    clock = BASE_US + scenario.clock * MINUTE
+    engine.advance_to(clock)
+    runs = {d.period: [tuple(line) for line in d.data["down_runs"]] for d in engine.clause_details(clock)}
     return {
-        r["period"]: (r["attained_percent"], r["final"]) for r in report.records if r["record"] == "clause"
+        r.period: (float(r.attained), r.final, runs.get(r.period, []))
+        for r in engine.results(clock)
+        if isinstance(r, ClauseResult)
     }
 
 
