@@ -250,9 +250,9 @@ class Engine:
             for response in responses:
                 response.fold(upto)
         for service, availability in self._availability.items():
-            for state in availability:
-                state.fold(upto)
-            folded = [m for m in (state.folded_minute for state in availability) if m is not None]
+            for requests_state in availability:
+                requests_state.fold(upto)
+            folded = [m for m in (s.folded_minute for s in availability) if m is not None]
             if folded:
                 self._requests[service].drop_before(min(folded))
         self._seen = {k: v for k, v in self._seen.items() if v >= upto}

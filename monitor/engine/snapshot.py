@@ -107,8 +107,8 @@ def _restore_availability(state: AvailabilityClauseState, data: dict[str, Any]) 
         for key, (eligible, down, numerator, denominator, total, failed) in data["totals"].items()
     }
     start, end, worst, qualified, held, per_period = data["run"]
-    state.run = DownRun(start, end, tuple(worst), qualified, dict(held), dict(per_period))  # type: ignore[arg-type]
-    state.runs = {key: [tuple(line) for line in lines] for key, lines in data["runs"].items()}  # type: ignore[misc]
+    state.run = DownRun(start, end, (worst[0], worst[1]), qualified, dict(held), dict(per_period))
+    state.runs = {key: [(a, b, c, d, e) for a, b, c, d, e in lines] for key, lines in data["runs"].items()}
     state.dips = dict(data["dips"])
 
 

@@ -244,11 +244,11 @@ def outage_table(clause: ClauseStatement) -> Table:
     rows = [(local_time(o.start), outage_end(o), minutes_text(o.minutes)) for o in clause.outages]
     total = minutes_text(sum((o.minutes for o in clause.outages), Decimal(0)))
     if clause.kind == "availability":  # down runs: their worst interval's error rate too
-        rows = [
+        worst = [
             (*row, f"{o.worst_error_percent or 0:.2f}%") for row, o in zip(rows, clause.outages, strict=True)
         ]
         headers = ("Start", "End", "Minutes counted", "Worst error rate")
-        return Table(headers, rows, frozenset({2, 3}), total=("Total", "", total, ""))
+        return Table(headers, worst, frozenset({2, 3}), total=("Total", "", total, ""))
     return Table(("Start", "End", "Minutes counted"), rows, frozenset({2}), total=("Total", "", total))
 
 
