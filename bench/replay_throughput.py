@@ -83,6 +83,7 @@ class Measure:
     peak_kib: int  # largest peak RSS over the runs
     runs: int
     stderr: str
+    cpu_seconds: float = 0.0  # user + system time of the run with the best wall time
 
 
 def child_env() -> dict[str, str]:
@@ -113,8 +114,9 @@ def dataset(
     return Dataset(scale, directory, json.loads(manifest.read_text()))
 
 
-def run(command: list[str], stdout: Path | None = None) -> tuple[float, int, int, str]:
-    """Wall seconds, peak RSS (KiB), exit status and stderr of one fresh child process."""
+def run(command: list[str], stdout: Path | None = None) -> tuple[float, int, int, str, float]:
+    """Wall seconds, peak RSS (KiB), exit status, stderr and CPU seconds (user + system) of
+    one fresh child process."""
     with (
         open(stdout or os.devnull, "wb") as out,
         open(os.devnull if stdout is None else stdout.with_suffix(".stderr"), "w+b") as err,
@@ -126,19 +128,21 @@ def run(command: list[str], stdout: Path | None = None) -> tuple[float, int, int
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         errors = err.read().decode(errors="replace") if stdout is not None else ""
-    return elapsed, usage.ru_maxrss, process.returncode, errors
+    return elapsed, usage.ru_maxrss, process.returncode, errors, usage.ru_utime + usage.ru_stime
 
 
 def measure(command: list[str], repeats: int, stdout: Path | None = None) -> Measure | str:
     """Best wall time of ``repeats`` runs, or the reason it failed."""
-    best, peak, errors = float("inf"), 0, ""
+    best, peak, errors, cpu = float("inf"), 0, "", 0.0
     for _ in range(repeats):
-        elapsed, rss, code, errors = run(command, stdout)
+        elapsed, rss, code, errors, used = run(command, stdout)
         if code != 0:
             tail = errors.strip().splitlines()[-3:]
             return f"exit status {code}: " + " | ".join(tail)
-        best, peak = min(best, elapsed), max(peak, rss)
-    return Measure(best, peak, repeats, errors)
+        if elapsed < best:
+            best, cpu = elapsed, used
+        peak = max(peak, rss)
+    return Measure(best, peak, repeats, errors, cpu)
 
 
 def replay_command(data: Dataset) -> list[str]:
@@ -180,7 +184,8 @@ def row(label: str, lines: int, result: Measure | str, unit: str) -> None:
         return
     print(
         f"  {label:<28} {lines / result.seconds:>12,.0f} {unit:<8} {result.seconds:>8.1f} s  "
-        f"peak RSS {result.peak_kib / 1024:>7.1f} MiB  (best of {result.runs})"
+        f"peak RSS {result.peak_kib / 1024:>7.1f} MiB  CPU {result.cpu_seconds:>7.1f} s  "
+        f"(best of {result.runs})"
     )
 
 
@@ -240,6 +245,10 @@ def main() -> None:
                 f"{verdict(ratio >= target_ratio)}; {rate:,.0f} events/s (target >= {TARGET_RATE:,}) "
                 f"{verdict(rate >= TARGET_RATE)}"
             )
+            if p.cpu_seconds and r.cpu_seconds:  # on a shared machine wall time is mostly waiting
+                print(
+                    f"  {data.scale}x ratio by CPU time (user + system): {p.cpu_seconds / r.cpu_seconds:.4f}"
+                )
     first = replay[base.scale]
     for data in sets[1:]:
         other = replay[data.scale]
