@@ -29,10 +29,10 @@ class Topics(BaseSettings):
     notices: str = "sla.notices"
 
     def inputs(self) -> list[str]:
-        return [self.uptime, self.maintenance, self.tickets]
+        return [self.uptime, self.maintenance, self.requests, self.tickets]
 
     def all(self) -> list[str]:
-        return [*self.inputs(), self.requests, self.results, self.deadletter, self.notices]
+        return [*self.inputs(), self.results, self.deadletter, self.notices]
 
 
 class Settings(BaseSettings):

@@ -42,11 +42,12 @@ JOURNAL_BATCH_SECONDS = 0.25
 
 def input_streams(topics: Topics) -> dict[str, Stream]:
     """Each input topic and the stream whose engines it feeds. Topics of one stream share a
-    clock per partition (their keys hash alike: uptime and maintenance are both keyed by
-    service), so each engine reads the events of every topic of its stream."""
+    clock per partition (their keys hash alike: uptime, maintenance and requests are all keyed
+    by service), so each engine reads the events of every topic of its stream."""
     return {
         topics.uptime: Stream.UPTIME,
         topics.maintenance: Stream.UPTIME,
+        topics.requests: Stream.UPTIME,
         topics.tickets: Stream.TICKETS,
     }
 
