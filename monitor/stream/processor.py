@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from monitor.contract import Contract, UptimeClause
+from monitor.contract import AvailabilityClause, Contract, UptimeClause
 from monitor.engine import Engine, Outcome, Verdict
 from monitor.engine.notices import DEFAULT_AT_RISK_BUDGET_PERCENT, Notice
 from monitor.engine.results import ClauseResult, ClauseStatus
@@ -74,7 +74,10 @@ class PartitionProcessor:
         self.stream, self.partition, self.partitions = stream, partition, partitions
         self._all_contracts = {c.id: c for c in contracts}
         self._services = {
-            c.service for contract in contracts for c in all_clauses(contract) if isinstance(c, UptimeClause)
+            c.service
+            for contract in contracts
+            for c in all_clauses(contract)
+            if isinstance(c, UptimeClause | AvailabilityClause)
         }
         self._lateness = allowed_lateness
         self.engine = Engine(
