@@ -243,10 +243,10 @@ def test_report_all_writes_every_contract_statement(ledger_url: str, tmp_path: P
     result = report(ledger_url, "--all", "--period", "2026-10", "--format", "pdf", "--out", str(out))
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in out.iterdir())
-    contracts = ("acme-hosting", "globex-support", "initech-helpdesk", "kaisha-api")
+    contracts = ("acme-hosting", "globex-support", "initech-helpdesk", "kaisha-api", "nimbus-functions")
     assert written == [f"{c}-2026-10.pdf" for c in contracts]
     assert result.stdout.split() == [str(out / name) for name in written]
-    customers = ("Acme Corp", "Globex Inc", "Initech GmbH", "Kaisha KK")
+    customers = ("Acme Corp", "Globex Inc", "Initech GmbH", "Kaisha KK", "Nimbus Retail GmbH")
     for name, customer in zip(written, customers, strict=True):
         assert customer in pdf_text(out / name)
     # February 2026: globex's contract starts on 15 March, so it has no statement that month
@@ -255,6 +255,7 @@ def test_report_all_writes_every_contract_statement(ledger_url: str, tmp_path: P
     assert sorted(p.name for p in (out / "feb").iterdir()) == [
         "acme-hosting-2026-02.md",
         "kaisha-api-2026-02.md",
+        "nimbus-functions-2026-02.md",
     ]
     assert "skipped globex-support: 2026-02 is outside the contract's effective dates" in result.stderr
 
