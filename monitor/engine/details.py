@@ -97,6 +97,7 @@ def availability_details(
             "error_rate_sum": float(totals.rate.value()),
             "requests": totals.total,
             "failed_requests": totals.failed,
+            "events_received": None,  # not recorded for availability clauses: requests are counted
         }
         details.append(ClauseDetails(result.contract, result.clause, result.period, result.final, data))
     return details
