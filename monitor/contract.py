@@ -403,7 +403,7 @@ class Contract(_Strict):
 
 
 def _check_calendars(
-    clauses: list[UptimeClause | ResponseTimeClause],
+    clauses: list[UptimeClause | ResponseTimeClause | AvailabilityClause],
     calendars: dict[str, BusinessCalendar],
     where: tuple[str | int, ...],
 ) -> None:
