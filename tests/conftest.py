@@ -18,6 +18,7 @@ import pytest
 
 from monitor.broker import Broker, DevBroker, free_port
 from monitor.kafka_broker import KafkaBroker
+from monitor.settings import Topics
 from tests.databases import ledger_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,7 +165,7 @@ class LiveSetup:
         )
 
 
-TOPICS = ("uptime", "maintenance", "tickets", "results", "deadletter", "notices")
+TOPICS = tuple(Topics.model_fields)  # every topic, so no test reads another's
 
 
 LIVE_SETUPS = ("dev-sqlite", "dev-postgresql", "kafka-sqlite", "kafka-postgresql")
