@@ -108,55 +108,9 @@ class UptimeExplainer:
     def _excluded(
         self, ctx: ClauseContext, announced: Sequence[Sequence[Any]]
     ) -> tuple[list[Step], list[Interval]]:
-        """The scheduled windows and the announcements (start, end, announced at, event id)."""
-        clause = _uptime(ctx)
-        lo, hi = ctx.start, ctx.until
-        if not clause.exclude_maintenance:
+        if not _uptime(ctx).exclude_maintenance:
             return [], []
-        steps, intervals = self._scheduled(ctx)
-        notice = ctx.contract.maintenance.announced_min_notice
-        for start, end, at, event_id in sorted(tuple(a) for a in announced):
-            if start >= hi or end <= lo:
-                continue
-            given = start - at
-            window = f"{ctx.both(start)} to {ctx.both(end)}"
-            if notice is None or given < span_us(notice):
-                required = "none is accepted" if notice is None else f"{duration_words(notice)} required"
-                steps.append(
-                    Step(
-                        f"Not excluded: maintenance {window} announced {_ahead(given)} ahead ({required}).",
-                        (event_id,),
-                    )
-                )
-                continue
-            piece = clip([(start, end)], lo, hi)[0]
-            intervals.append(piece)
-            steps.append(
-                Step(
-                    f"Announced maintenance {window}, announced {_ahead(given)} ahead: "
-                    f"{minutes(piece[1] - piece[0])} min in the period.",
-                    (event_id,),
-                )
-            )
-        return steps, merge(intervals)
-
-    def _scheduled(self, ctx: ClauseContext) -> tuple[list[Step], list[Interval]]:
-        schedule = MaintenanceSchedule(ctx.contract, ContractCalendar(ctx.contract))
-        steps, intervals = [], []
-        for index, start, end, local in schedule.sources(ctx.start, ctx.until):
-            window = ctx.contract.maintenance.windows[index]
-            source = (
-                f"occurrence {local} of maintenance.windows[{index}] ({getattr(window, 'rrule', '')})"
-                if local is not None
-                else f"one-off window maintenance.windows[{index}]"
-            )
-            steps.append(
-                Step(
-                    f"Scheduled: {ctx.both(start)} to {ctx.both(end)}, {minutes(end - start)} min, {source}."
-                )
-            )
-            intervals.append((start, end))
-        return steps, intervals
+        return excluded_windows(ctx, announced)
 
     # from the ledger ---------------------------------------------------------------------
     def from_details(self, ctx: ClauseContext, details: dict[str, Any]) -> Derived:
@@ -164,7 +118,7 @@ class UptimeExplainer:
         if "announcements" in data:  # the announcements themselves, with their event ids
             window_steps, excluded = self._excluded(ctx, data["announcements"])
         else:  # a ledger written before they were kept: the merged windows only
-            window_steps, _ = self._scheduled(ctx)
+            window_steps, _ = scheduled_windows(ctx)
             for start, end, kind in data["maintenance"]:
                 if kind != "scheduled":
                     window_steps.append(
@@ -214,6 +168,58 @@ class UptimeExplainer:
             f"{minutes(eligible)}" + (" (100 when nothing is eligible)" if eligible <= 0 else "") + "."
         )
         return Derived([windows, outages], attained, formula)
+
+
+def excluded_windows(
+    ctx: ClauseContext, announced: Sequence[Sequence[Any]]
+) -> tuple[list[Step], list[Interval]]:
+    """The scheduled windows and the announcements (start, end, announced at, event id) of the
+    period, each named by its source, and the excluded time they make (merged)."""
+    lo, hi = ctx.start, ctx.until
+    steps, intervals = scheduled_windows(ctx)
+    notice = ctx.contract.maintenance.announced_min_notice
+    for start, end, at, event_id in sorted(tuple(a) for a in announced):
+        if start >= hi or end <= lo:
+            continue
+        given = start - at
+        window = f"{ctx.both(start)} to {ctx.both(end)}"
+        if notice is None or given < span_us(notice):
+            required = "none is accepted" if notice is None else f"{duration_words(notice)} required"
+            steps.append(
+                Step(
+                    f"Not excluded: maintenance {window} announced {_ahead(given)} ahead ({required}).",
+                    (event_id,),
+                )
+            )
+            continue
+        piece = clip([(start, end)], lo, hi)[0]
+        intervals.append(piece)
+        steps.append(
+            Step(
+                f"Announced maintenance {window}, announced {_ahead(given)} ahead: "
+                f"{minutes(piece[1] - piece[0])} min in the period.",
+                (event_id,),
+            )
+        )
+    return steps, merge(intervals)
+
+
+def scheduled_windows(ctx: ClauseContext) -> tuple[list[Step], list[Interval]]:
+    """The contract's scheduled maintenance in the period: occurrence and window index of each."""
+    schedule = MaintenanceSchedule(ctx.contract, ContractCalendar(ctx.contract))
+    steps, intervals = [], []
+    for index, start, end, local in schedule.sources(ctx.start, ctx.until):
+        window = ctx.contract.maintenance.windows[index]
+        source = (
+            f"occurrence {local} of maintenance.windows[{index}] ({getattr(window, 'rrule', '')})"
+            if local is not None
+            else f"one-off window maintenance.windows[{index}]"
+        )
+        steps.append(
+            Step(f"Scheduled: {ctx.both(start)} to {ctx.both(end)}, {minutes(end - start)} min, {source}.")
+        )
+        intervals.append((start, end))
+    return steps, intervals
 
 
 def down_spans(statuses: Sequence[tuple[int, str, bool]]) -> list[DownSpan]:
