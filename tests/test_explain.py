@@ -196,10 +196,6 @@ def test_every_clause_of_the_sample_stream_is_explained_as_the_engine_computed_i
     lines = [orjson.dumps(e) for e in sample_events()]
     for c in contracts:
         for clause in c.clauses:
-            if clause.kind == "availability":  # no explainer for request-based availability yet
-                with pytest.raises(ExplainError, match="kind 'availability' cannot be explained yet"):
-                    explain_from_events(contracts, c.id, clause.id, "2026-10", lines)
-                continue
             explanation = explain_from_events(contracts, c.id, clause.id, "2026-10", lines)
             assert explanation.sections[-1].heading == "Credit owed"
 

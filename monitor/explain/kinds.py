@@ -45,7 +45,12 @@ class ClauseExplainer(Protocol):
 
 def explainers() -> dict[str, ClauseExplainer]:
     """The explainer of each clause kind, by ``kind``."""
+    from monitor.explain.availability import AvailabilityExplainer
     from monitor.explain.response import ResponseExplainer
     from monitor.explain.uptime import UptimeExplainer
 
-    return {"uptime": UptimeExplainer(), "response_time": ResponseExplainer()}
+    return {
+        "uptime": UptimeExplainer(),
+        "response_time": ResponseExplainer(),
+        "availability": AvailabilityExplainer(),
+    }

@@ -118,15 +118,7 @@ class UptimeExplainer:
         if "announcements" in data:  # the announcements themselves, with their event ids
             window_steps, excluded = self._excluded(ctx, data["announcements"])
         else:  # a ledger written before they were kept: the merged windows only
-            window_steps, _ = scheduled_windows(ctx)
-            for start, end, kind in data["maintenance"]:
-                if kind != "scheduled":
-                    window_steps.append(
-                        Step(
-                            f"Announced maintenance {ctx.both(start)} to {ctx.both(end)}: "
-                            f"{minutes(end - start)} min."
-                        )
-                    )
+            window_steps = recorded_windows(ctx, data["maintenance"])
             excluded = merge((start, end) for start, end, _ in data["maintenance"])
         outage_steps = [
             Step(
@@ -220,6 +212,20 @@ def scheduled_windows(ctx: ClauseContext) -> tuple[list[Step], list[Interval]]:
         )
         intervals.append((start, end))
     return steps, intervals
+
+
+def recorded_windows(ctx: ClauseContext, lines: Sequence[Sequence[Any]]) -> list[Step]:
+    """The scheduled windows with their sources and the announced maintenance a ledger's
+    ``maintenance`` lines (start, end, ``scheduled``|``announced``) hold, without event ids."""
+    steps, _ = scheduled_windows(ctx)
+    for start, end, kind in lines:
+        if kind != "scheduled":
+            steps.append(
+                Step(
+                    f"Announced maintenance {ctx.both(start)} to {ctx.both(end)}: {minutes(end - start)} min."
+                )
+            )
+    return steps
 
 
 def down_spans(statuses: Sequence[tuple[int, str, bool]]) -> list[DownSpan]:
