@@ -14,6 +14,7 @@ from monitor.engine.results import ClauseResult
 from monitor.engine.uptime import UptimeClauseState
 
 MAX_LINES = 500  # per list and period: a flapping service must not make a record huge
+MAX_EXACT_CHARS = 200  # the exact sum of error rates is kept while its "p/q" text is this short
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def availability_details(
         ]
         excluded = [list(span) for span in state.excluded_lines(result.period, clock)]
         totals = figures.periods[result.period]
+        rate = totals.rate.value()
+        exact = str(rate)  # "p/q" (or "p"): for `slamon explain`, which needs the exact sum
         data = {
             "kind": "availability",
             "as_of": clock,
@@ -94,7 +97,8 @@ def availability_details(
             "maintenance": [list(line) for line in state.exclusion_sources(result.period, clock)][:MAX_LINES],
             "eligible_intervals": totals.eligible,
             "down_intervals": totals.down,
-            "error_rate_sum": float(totals.rate.value()),
+            "error_rate_sum": float(rate),
+            "error_rate_sum_exact": exact if len(exact) <= MAX_EXACT_CHARS else None,
             "requests": totals.total,
             "failed_requests": totals.failed,
             "events_received": None,  # not recorded for availability clauses: requests are counted

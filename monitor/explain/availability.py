@@ -43,7 +43,8 @@ LEDGER_HAS_NO_IDS = (
     "under min_downtime nor the ids of the requests events: `slamon explain --events FILE` names them."
 )
 LEDGER_RATE_SUM = (
-    "The ledger keeps the sum of the error rates as a float, not exactly: "
+    "The ledger keeps this sum of the error rates as a float (the exact one was too long to keep, "
+    "or the ledger predates it): "
     "`slamon explain --events FILE` gives the exact sum."
 )
 AT_RISK_PERCENT = Decimal(75)  # the state's notice threshold: no bearing on the attained figure
@@ -137,7 +138,7 @@ class AvailabilityExplainer:
         totals = PeriodTotals(
             eligible=data["eligible_intervals"],
             down=data["down_intervals"],
-            rate=_float_rate(data["error_rate_sum"]),
+            rate=_recorded_rate(data),
             total=data["requests"],
             failed=data["failed_requests"],
         )
@@ -160,7 +161,8 @@ class AvailabilityExplainer:
         if method == "request_ratio":
             return [_requests_section(totals)]
         if method == "mean_error_rate":
-            return [Section("Error rates", [_rate_sum_step(totals), Step(LEDGER_RATE_SUM)])]
+            note = [] if data.get("error_rate_sum_exact") else [Step(LEDGER_RATE_SUM)]
+            return [Section("Error rates", [_rate_sum_step(totals), *note])]
         size = int(data["interval_us"])
         steps = [_ledger_run_step(ctx, line, size) for line in data["down_runs"]]
         if (
@@ -440,8 +442,10 @@ def _formula(clause: AvailabilityClause, totals: PeriodTotals) -> Step:
     return Step(f"attained = 100 × ({eligible} − {totals.down}) / {eligible}{none}.")
 
 
-def _float_rate(value: float) -> RateSum:
-    exact = Fraction(value)
+def _recorded_rate(data: dict[str, Any]) -> RateSum:
+    """The ledger's exact sum of error rates, or its float when the exact one was too long to
+    keep (or the ledger predates it)."""
+    exact = Fraction(data.get("error_rate_sum_exact") or data["error_rate_sum"])
     return RateSum(exact.numerator, exact.denominator)
 
 
