@@ -9,6 +9,7 @@ the engine's totals, or nothing is shown."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +48,7 @@ LEDGER_RATE_SUM = (
     "or the ledger predates it): "
     "`slamon explain --events FILE` gives the exact sum."
 )
+MAX_INDEX = 2**63  # above any interval index: bisects a range starting at an index
 AT_RISK_PERCENT = Decimal(75)  # the state's notice threshold: no bearing on the attained figure
 
 
@@ -225,7 +227,9 @@ def counted_intervals(state: AvailabilityClauseState, clock: int, ids: dict[int,
 
 
 def _inside(ranges: Sequence[Interval], index: int) -> bool:
-    return any(a <= index < b for a, b in ranges)
+    """Whether ``index`` lies in one of the sorted, disjoint ``ranges``."""
+    at = bisect_right(ranges, (index, MAX_INDEX)) - 1
+    return at >= 0 and index < ranges[at][1]
 
 
 def is_down(clause: AvailabilityClause, interval: Counted) -> bool:
