@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from monitor.broker import free_port
 from monitor.demo_stream import sample_events
 from monitor.kafka_broker import KafkaBroker
-from tests.conftest import LiveSetup, live_on
+from tests.conftest import LiveSetup, known_kafka_takeover_bug, live_on
 from tests.tcp_proxy import TcpProxy
 from tests.test_live import (
     ended_contracts,
@@ -152,7 +152,7 @@ def test_a_network_cut_of_30_seconds_between_worker_and_broker(proxied: tuple[Li
     live.wait_for(lambda: settled(live, expected), 300, lambda: explain(live, expected))
 
 
-@live_on("kafka-sqlite")
+@pytest.mark.parametrize("live", [known_kafka_takeover_bug()], indirect=True)
 def test_a_worker_killed_while_another_runs_is_taken_over(live: LiveSetup, stream: Path) -> None:
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))
