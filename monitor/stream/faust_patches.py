@@ -5,6 +5,9 @@ names the faust version or issue it works around; nothing else in ``monitor/`` t
 attribute of faust or aiokafka, so an upgrade has one module to re-check.
 
 - ``fix_faust_recovery_seek_order``: a race in faust-streaming 0.15.3's recovery (patch, opt-in).
+- ``fix_seek_to_committed_without_commit``: aiokafka 0.14 does not move a partition that has no
+  committed offset when asked to seek to it (aiokafka issue #1003), so faust skips records after
+  a takeover (patch, opt-in).
 - ``shorten_fetch_wait`` / ``lengthen_fetch_wait``: faust-streaming 0.15 hard-codes its fetch
   wait (patch for the bundled broker, then adjusted on a running consumer).
 - ``committed_offset``, ``read_offset``, ``fetch_again_from``, ``describe_partition``: faust's
@@ -92,6 +95,60 @@ def fix_faust_recovery_seek_order() -> bool:
     _patched["on_recovery_completed"] = on_recovery_completed
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]  # the patch
     return True
+
+
+def fix_seek_to_committed_without_commit() -> bool:
+    """Make faust's "seek to the committed offsets" also move partitions that have none.
+
+    faust-streaming 0.15.3 seeks its input partitions to their committed offsets after every
+    rebalance (``Consumer.perform_seek``) and forgets which offsets it read, so that whatever was
+    fetched but not processed is read again. aiokafka 0.14's ``seek_to_committed`` only seeks a
+    partition whose committed offset is above 0 (aiokafka issue #1003): a partition nobody has
+    committed stays where the fetcher was. faust, meanwhile, drops a fetched record without
+    handing it to an agent when a rebalance suspends its flow, and aiokafka prefetches. Measured
+    on Apache Kafka with a worker killed before its first commit: the worker taking over was
+    handed the uptime partition from offset 8,613 on, so an outage at offsets 4,995-5,086 was
+    never counted (3 of 4 runs of the webhook fail-over test).
+
+    The patched method seeks a partition committed at 0 to 0, and one never committed to where
+    ``consumer_auto_offset_reset`` says a new group starts (its beginning, for the worker).
+    Table changelogs are left alone. Returns whether the fix is active (False if aiokafka seeks
+    such partitions itself).
+    Idempotent.
+    """
+    import aiokafka.consumer.consumer as aiokafka_consumer
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    if AIOKafkaConsumerThread.seek_to_committed is _patched.get("seek_to_committed"):
+        return True
+    if "offset > 0" not in inspect.getsource(aiokafka_consumer.AIOKafkaConsumer.seek_to_committed):
+        return False
+
+    async def seek_to_committed(self: Any) -> Any:
+        consumer = self._ensure_consumer()
+        reset = self.app.conf.consumer_auto_offset_reset
+        changelogs = set(self.app.tables.changelog_topics)
+        return await self.call_thread(seek_every_partition_to_committed, consumer, reset, changelogs)
+
+    _patched["seek_to_committed"] = seek_to_committed
+    AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign]  # the patch
+    return True
+
+
+async def seek_every_partition_to_committed(consumer: Any, reset: str, changelogs: set[str]) -> Any:
+    """aiokafka's ``seek_to_committed``, then the partitions it leaves alone; table changelogs
+    are left to faust's recovery, which seeks them itself."""
+    committed = await consumer.seek_to_committed()
+    inputs = {tp: offset for tp, offset in committed.items() if tp.topic not in changelogs}
+    for tp, offset in inputs.items():
+        if offset == 0:
+            consumer.seek(tp, 0)
+    never_committed = [tp for tp, offset in inputs.items() if offset is None]
+    if never_committed and reset == "earliest":
+        await consumer.seek_to_beginning(*never_committed)
+    elif never_committed and reset == "latest":
+        await consumer.seek_to_end(*never_committed)
+    return committed
 
 
 def shorten_fetch_wait(milliseconds: int = DEV_BROKER_FETCH_WAIT_MS) -> None:

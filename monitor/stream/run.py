@@ -21,7 +21,11 @@ from monitor.kafka_security import aiokafka_options
 from monitor.ledger.store import Ledger
 from monitor.settings import Settings
 from monitor.stream.app import Worker
-from monitor.stream.faust_patches import fix_faust_recovery_seek_order, shorten_fetch_wait
+from monitor.stream.faust_patches import (
+    fix_faust_recovery_seek_order,
+    fix_seek_to_committed_without_commit,
+    shorten_fetch_wait,
+)
 from monitor.terms_guard import check_terms, refusal
 
 
@@ -46,6 +50,7 @@ def run_worker(
     topics = dict.fromkeys(settings.topics.all(), settings.partitions)
     asyncio.run(create_topics(settings.bootstrap, topics, settings.replication, **aiokafka_options(settings)))
     fix_faust_recovery_seek_order()
+    fix_seek_to_committed_without_commit()
     if settings.broker_kind == "dev":
         shorten_fetch_wait()
     ledger = Ledger(settings.database, contracts)
