@@ -84,6 +84,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def _print_input_summary(report) -> None:  # type: ignore[no-untyped-def]
     _print_lines(report.invalid_lines, "invalid event on line {}: {}", "invalid")
     _print_lines(report.future_lines, "event on line {} not counted: {}", "future")
+    _print_lines(report.late_lines, "event on line {} not counted: {}", "late")
     counts = ", ".join(f"{outcome.value} {report.outcomes[outcome]}" for outcome in sorted(report.outcomes))
     print(f"events: {counts or 'none'}", file=sys.stderr)
 

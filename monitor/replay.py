@@ -24,6 +24,7 @@ class ReplayReport:
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     invalid_lines: list[tuple[int, str]] = field(default_factory=list)
     future_lines: list[tuple[int, str]] = field(default_factory=list)
+    late_lines: list[tuple[int, str]] = field(default_factory=list)
     watermark: int | None = None
     notices: list[dict[str, Any]] = field(default_factory=list)
 
@@ -31,8 +32,8 @@ class ReplayReport:
 def run_engine(
     engine: Engine, lines: Iterable[bytes | str], report: ReplayReport, not_after: int | None = None
 ) -> None:
-    """Feed non-blank lines to the engine, counting every outcome and noting invalid lines and
-    lines refused as ``future`` (after ``not_after``, microseconds since the epoch)."""
+    """Feed non-blank lines to the engine, counting every outcome and noting invalid lines, late
+    lines and lines refused as ``future`` (after ``not_after``, microseconds since the epoch)."""
     apply = engine.apply
     tally: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
     for number, line in enumerate(lines, start=1):
@@ -49,6 +50,8 @@ def run_engine(
             report.invalid_lines.append((number, verdict.reason or "invalid"))
         elif outcome is Outcome.FUTURE:
             report.future_lines.append((number, verdict.reason or "future"))
+        elif outcome is Outcome.LATE:
+            report.late_lines.append((number, verdict.reason or "late"))
     report.outcomes.update({outcome: count for outcome, count in tally.items() if count})
 
 

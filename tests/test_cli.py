@@ -414,7 +414,8 @@ def test_invalid_lines_are_counted_and_reported_never_fatal(
     assert reported[1].startswith("invalid event on line 5: field 'at'")
     assert reported[2] == "invalid event on line 7: unknown contract 'nobody'"
     assert reported[3] == "invalid event on line 9: an event must be a JSON object"
-    assert reported[4:] == ["events: applied 11, duplicate 1, invalid 4, late 1"]
+    assert reported[4] == "event on line 17 not counted: late"  # 11 events, 4 inserted, a duplicate
+    assert reported[5:] == ["events: applied 11, duplicate 1, invalid 4, late 1"]
     assert "Traceback" not in err
 
 
