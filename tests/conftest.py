@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -178,13 +177,6 @@ def live_on(*setups: str) -> pytest.MarkDecorator:
     unknown = set(setups) - set(LIVE_SETUPS)
     assert not unknown, f"unknown live setups {unknown}; known: {LIVE_SETUPS}"
     return pytest.mark.parametrize("live", setups, indirect=True)
-
-
-def known_kafka_takeover_bug(setup: str = "kafka-sqlite") -> Any:
-    """A live setup on Apache Kafka where the README's open bug (a worker taking over partitions
-    before any commit skips records faust dropped) can fail the test: reported, not strict."""
-    reason = "open bug: faust-streaming 0.15.3 drops records fetched again after a takeover (README)"
-    return pytest.param(setup, marks=pytest.mark.xfail(reason=reason, strict=False))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from monitor.demo_stream import sample_events
 from monitor.ledger.store import Ledger
 from monitor.settings import DEFAULT_CONTRACTS
-from tests.conftest import LiveSetup, known_kafka_takeover_bug, live_on
+from tests.conftest import LiveSetup, live_on
 
 
 def write_stream(path: Path, seed: int = 3) -> list[bytes]:
@@ -126,7 +126,7 @@ def test_a_stopped_worker_recovers_without_counting_twice(
     live.wait_for(lambda: settled(live, expected), 240, lambda: explain(live, expected))
 
 
-@pytest.mark.parametrize("live", ["dev-sqlite", known_kafka_takeover_bug()], indirect=True)
+@live_on("dev-sqlite", "kafka-sqlite")
 def test_two_workers_in_one_group_give_the_same_ledger(live: LiveSetup, stream: Path) -> None:
     expected = expected_records(live, stream)
     live.slamon("produce", "--events", str(stream))

@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from alerting.outbox import list_attempts, list_deliveries
 from monitor.broker import free_port
 from monitor.ledger.store import Ledger
-from tests.conftest import LiveSetup, known_kafka_takeover_bug, live_on
+from tests.conftest import LiveSetup, live_on
 from tests.test_live import prepared_stream
 
 
@@ -160,7 +160,7 @@ class Receiver:
 
 
 # the outbox on PostgreSQL: test_webhooks
-@pytest.mark.parametrize("live", ["dev-sqlite", known_kafka_takeover_bug()], indirect=True)
+@live_on("dev-sqlite", "kafka-sqlite")
 def test_webhooks_arrive_signed_even_when_the_worker_dies_before_delivering(
     live: LiveSetup, stream: Path
 ) -> None:
