@@ -210,7 +210,7 @@ async def _read_to_end(bootstrap: str, topic: str, partition_count: int) -> list
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         records: list[dict] = []
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             batches = await consumer.getmany(timeout_ms=1000)
             records += [orjson.loads(m.value) for messages in batches.values() for m in messages]
         return records
@@ -219,14 +219,14 @@ async def _read_to_end(bootstrap: str, topic: str, partition_count: int) -> list
 
 
 def late_event_ids(letters: list[dict]) -> set[str]:
-    return {orjson.loads(letter["value"])["id"] for letter in letters if letter["reason"] == "late"}
+    return {orjson.loads(letter["value"])["event_id"] for letter in letters if letter["reason"] == "late"}
 
 
 def late_in_replay(live: LiveSetup, stream: Path) -> set[str]:
     """The ids of the events `slamon replay` refuses as late in ``stream``."""
     lines = stream.read_bytes().splitlines()
     report = replay(load_contracts(live.workdir / "contracts").contracts, lines)
-    return {orjson.loads(lines[number - 1])["id"] for number, _ in report.late_lines}
+    return {orjson.loads(lines[number - 1])["event_id"] for number, _ in report.late_lines}
 
 
 def late_counts(metrics: str) -> list[str]:
