@@ -30,25 +30,39 @@ from monitor.timeutil import span_us
 
 MINUTE_US = 60_000_000
 RUN_HISTORY_US = 70 * 86400 * 1_000_000  # down-run lines kept for statements: two months and more
-# (run start, run end, worst failed, worst total, down intervals of the run in the period)
-RunLine = tuple[int, int, int, int, int]
+# (run start, run end, worst failed, worst total, down intervals of the run in the period, ids
+# of the requests events of its first interval, of its last interval): for downtime_intervals
+RunLine = tuple[int, int, int, int, int, tuple[str, ...], tuple[str, ...]]
 
 
 class RequestLog:
-    """Per-minute request counts of one service for the minutes not folded yet."""
+    """Per-minute request counts of one service for the minutes not folded yet, and, when
+    ``keep_ids`` (a downtime_intervals clause names the events at its down runs' edges), the
+    ids of their events."""
 
-    __slots__ = ("minutes",)
+    __slots__ = ("ids", "keep_ids", "minutes")
 
     def __init__(self) -> None:
         self.minutes: dict[int, list[int]] = {}  # epoch minute -> [total, failed]
+        self.keep_ids = False
+        self.ids: dict[int, list[str]] = {}  # epoch minute -> ids of its events
 
-    def add(self, minute: int, total: int, failed: int) -> None:
+    def add(self, minute: int, total: int, failed: int, event_id: str | None = None) -> None:
         counts = self.minutes.get(minute)
         if counts is None:
             self.minutes[minute] = [total, failed]
         else:
             counts[0] += total
             counts[1] += failed
+        if self.keep_ids and event_id is not None:
+            self.ids.setdefault(minute, []).append(event_id)
+
+    def ids_of(self, index: int, minutes_per_interval: int) -> tuple[str, ...]:
+        """The ids of the events of an interval (by index), sorted."""
+        first = index * minutes_per_interval
+        return tuple(
+            sorted(i for m in range(first, first + minutes_per_interval) for i in self.ids.get(m, ()))
+        )
 
     def intervals(self, lo: int, hi: int, minutes_per_interval: int) -> Iterator[tuple[int, int, int]]:
         """``(interval index, total, failed)`` of the intervals in ``[lo, hi)`` (interval
@@ -71,6 +85,7 @@ class RequestLog:
     def drop_before(self, minute: int) -> None:
         if self.minutes and min(self.minutes) < minute:
             self.minutes = {m: c for m, c in self.minutes.items() if m >= minute}
+            self.ids = {m: i for m, i in self.ids.items() if m >= minute}
 
 
 class RateSum:
@@ -132,11 +147,24 @@ class DownRun:
     qualified: bool = False  # its length reached ``min_downtime``: its intervals count
     held: dict[PeriodKey, int] = field(default_factory=dict)  # down intervals waiting to qualify
     per_period: dict[PeriodKey, int] = field(default_factory=dict)  # its intervals per period
+    first_events: tuple[str, ...] = ()  # ids of the requests events of its first interval
+    last_events: tuple[str, ...] = ()  # and of its last one
 
     def copy(self) -> DownRun:
         return DownRun(
-            self.start, self.end, self.worst, self.qualified, dict(self.held), dict(self.per_period)
+            self.start,
+            self.end,
+            self.worst,
+            self.qualified,
+            dict(self.held),
+            dict(self.per_period),
+            self.first_events,
+            self.last_events,
         )
+
+    def line(self, count: int) -> RunLine:
+        assert self.start is not None
+        return (self.start, self.end, *self.worst, count, self.first_events, self.last_events)
 
 
 @dataclass(frozen=True)
@@ -271,22 +299,24 @@ class AvailabilityClauseState:
             if total >= min_requests:
                 figures.rate.add(failed, total)
                 if above is not None and failed * above.denominator > above.numerator * total:
-                    self._down(index * size, key, failed, total, scan)
+                    self._down(index, key, failed, total, scan)
             if scan.dips is not None and key not in scan.dips:
                 self._check_dip(key, figures, scan.dips)
         if scan.run.start is not None and scan.run.end < hi * size:  # (``_down`` may replace the run)
             self._end_run(scan)
 
-    def _down(self, start: int, key: PeriodKey, failed: int, total: int, scan: _Scan) -> None:
+    def _down(self, index: int, key: PeriodKey, failed: int, total: int, scan: _Scan) -> None:
+        start = index * self.interval
         run = scan.run
         if run.start is not None and run.end != start:
             self._end_run(scan)
             run = scan.run  # a new one
+        events = self.log.ids_of(index, self.minutes_per_interval) if self.log.keep_ids else ()
         if run.start is None:
-            run.start, run.worst = start, (failed, total)
+            run.start, run.worst, run.first_events = start, (failed, total), events
         elif failed * run.worst[1] > run.worst[0] * total:
             run.worst = (failed, total)
-        run.end = start + self.interval
+        run.end, run.last_events = start + self.interval, events
         run.per_period[key] = run.per_period.get(key, 0) + 1
         if run.qualified:
             scan.totals[key].down += 1
@@ -303,7 +333,7 @@ class AvailabilityClauseState:
         run = scan.run
         if run.qualified and run.start is not None:
             for key, count in run.per_period.items():
-                scan.runs.setdefault(key, []).append((run.start, run.end, *run.worst, count))
+                scan.runs.setdefault(key, []).append(run.line(count))
         scan.run = DownRun()
 
     def _check_dip(
@@ -368,7 +398,7 @@ class AvailabilityClauseState:
         open_start = None
         if open_run.start is not None and open_run.qualified:
             for key, count in open_run.per_period.items():
-                runs.setdefault(key, []).append((open_run.start, open_run.end, *open_run.worst, count))
+                runs.setdefault(key, []).append(open_run.line(count))
             open_start = open_run.start
         undecided = set(open_run.held) if self.counts_downtime and open_run.start is not None else set()
         periods = {key: totals.get(key) or PeriodTotals() for key in self.calendar.started_before(clock)}

@@ -135,6 +135,7 @@ class Engine:
         timeline = self.timelines.setdefault(clause.service, ServiceTimeline())  # its announcements
         exclusions = ServiceExclusions(contract, clause.exclude_maintenance, schedule, timeline)
         log = self._requests.setdefault(clause.service, RequestLog())
+        log.keep_ids = log.keep_ids or clause.method == "downtime_intervals"  # its down runs' edges
         threshold = contract.at_risk_budget_percent
         state = AvailabilityClauseState(
             contract,
@@ -181,7 +182,7 @@ class Engine:
         if kind == "requests":
             log = self._requests.get(event.service)  # type: ignore[union-attr]
             if log is not None:
-                log.add(key_time // MINUTE_US, event.total, event.failed)  # type: ignore[union-attr]
+                log.add(key_time // MINUTE_US, event.total, event.failed, event_id)  # type: ignore[union-attr]
                 if event.failed:  # type: ignore[union-attr]
                     self.watch.failed_requests(event.service, key_time)  # type: ignore[union-attr]
         elif kind == "status":

@@ -40,10 +40,12 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
     lines, open_start = state.outages_until(clock)
     details = []
     for result in results:
+        found = lines.get(result.period, [])
         outages = [
-            [start, end, counted, open_start == start and end == clock]
-            for start, end, counted in lines.get(result.period, [])
+            [start, end, counted, open_start == start and end == clock] for start, end, counted, *_ in found
         ]
+        # the ids of the status events at each outage's edges, line for line (None: not kept)
+        edges = [[start_event, end_event] for *_, start_event, end_event in found]
         maintenance = [list(line) for line in state.excluded_lines(result.period, clock)]
         announcements = state.announcements_in(result.period, clock)
         data = {
@@ -51,6 +53,7 @@ def uptime_details(state: UptimeClauseState, results: list[ClauseResult], clock:
             "as_of": clock,
             "outages": outages[:MAX_LINES],
             "outages_total": len(outages),
+            "outage_events": edges[:MAX_LINES],
             "maintenance": maintenance[:MAX_LINES],
             "maintenance_total": len(maintenance),
             # every announcement touching the period, excluded or not (too short a notice),
@@ -79,8 +82,11 @@ def availability_details(
                 count,
                 figures.open_run == start and end == clock // state.interval * state.interval,
             ]
-            for start, end, failed, total, count in figures.runs.get(result.period, [])
+            for start, end, failed, total, count, *_ in figures.runs.get(result.period, [])
         ]
+        # the ids of the requests events of each run's first and last interval, line for line
+        # (empty: not kept, from a snapshot written before they were)
+        edges = [[list(first), list(last)] for *_, first, last in figures.runs.get(result.period, [])]
         excluded = [list(span) for span in state.excluded_lines(result.period, clock)]
         totals = figures.periods[result.period]
         rate = totals.rate.value()
@@ -92,6 +98,7 @@ def availability_details(
             "interval_us": state.interval,
             "down_runs": runs[:MAX_LINES],
             "down_runs_total": len(runs),
+            "down_run_events": edges[:MAX_LINES],
             "excluded": excluded[:MAX_LINES],
             "excluded_total": len(excluded),
             "maintenance": [list(line) for line in state.exclusion_sources(result.period, clock)][:MAX_LINES],
@@ -112,6 +119,7 @@ def response_details(
 ) -> list[ClauseDetails]:
     missed = state.missed_until(clock)
     undecided = state.undecided_until(clock, lateness)
+    tickets = state.tickets_until(clock)
     counts = state.results(clock)
     details = []
     for result in results:
@@ -124,6 +132,10 @@ def response_details(
             "missed": [list(line) for line in lines[:MAX_LINES]],
             "missed_total": len(lines),
             "counted": count.counted if count is not None else 0,
+            # every counted ticket, by (ticket id, opened), with the ids of the events that decided
+            # it: [ticket id, priority, opened, opened event, first measure, its event, deadline,
+            # on time, [pauses and resumes before the deadline that changed its state]]
+            "tickets": [[*line[:8], list(line[8])] for line in tickets.get(result.period, [])[:MAX_LINES]],
             "on_time": count.on_time if count is not None else 0,
             "events_received": state.received.received(result.period),
         }

@@ -17,7 +17,7 @@ from monitor.contract import Contract, ResponseTimeClause
 from monitor.engine.business_hours import AlwaysOpen, CalendarHours, OpenHours
 from monitor.engine.calendar import ContractCalendar, PeriodKey
 from monitor.engine.tally import EventTally
-from monitor.engine.ticket_clock import PauseLog, counted_until, deadline, fold
+from monitor.engine.ticket_clock import PauseLog, counted_until, deadline, decisive_toggles, fold
 from monitor.timeutil import span_us
 
 TICKET_ID_REUSE_AFTER_US = 62 * 86400 * 1_000_000  # two months: a ticket id may then be reused
@@ -27,6 +27,11 @@ NO_DEADLINE = 2**62
 MissedLine = tuple[str, str | None, int, int | None, int, int | None]
 # (ticket id, priority, opened, counted µs at settlement)
 UndecidedLine = tuple[str, str | None, int, int]
+# a counted ticket, for explanations: (ticket id, priority, opened, id of its first `opened`,
+# first measure, its event id, deadline, on time, ids of the pauses and resumes before the
+# deadline that paused or resumed it)
+TicketLine = tuple[str, str | None, int, str, int | None, str | None, int | None, bool, tuple[str, ...]]
+KEPT_TICKET_LINES = 500  # per period: as many as a details record lists, the first by (id, opened)
 _UNKNOWN = object()
 
 
@@ -34,6 +39,7 @@ _UNKNOWN = object()
 class Ticket:
     opened: tuple[int, str, str | None] | None = None  # first opened: (at, event_id, priority)
     first_measure: int | None = None  # earliest `responded`/`resolved` (the clause's measure)
+    measure_event: str | None = None  # its id (the smallest of those at that instant)
     pauses: PauseLog | None = None  # only on pausable clauses, once a pause or resume came
     cached_deadline: object = field(default=_UNKNOWN, repr=False, compare=False)
     cached_key: object = field(default=_UNKNOWN, repr=False, compare=False)
@@ -64,6 +70,8 @@ class ResponseClauseState:
     missed: dict[PeriodKey, list[MissedLine]] = field(default_factory=dict)
     # tickets of recent periods still undecided when their period settled (not counted)
     undecided: dict[PeriodKey, list[UndecidedLine]] = field(default_factory=dict)
+    # counted tickets of recent periods with the ids of their events, for explanations
+    decided: dict[PeriodKey, list[TicketLine]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.within = span_us(self.clause.within)
@@ -108,8 +116,11 @@ class ResponseClauseState:
                 ticket.pauses = PauseLog()
             if ticket.pauses.add((at, event_id, action == "paused")):
                 ticket.cached_deadline = _UNKNOWN
-        elif ticket.first_measure is None or at < ticket.first_measure:
-            ticket.first_measure = at
+        elif ticket.first_measure is None or (at, event_id) < (
+            ticket.first_measure,
+            ticket.measure_event or "",
+        ):
+            ticket.first_measure, ticket.measure_event = at, event_id
 
     def _remember_until(self, opened_at: int) -> int:
         """Until when events of a settled ticket with that id still belong to it."""
@@ -190,6 +201,7 @@ class ResponseClauseState:
         verdict = self._verdict(ticket, clock)
         if verdict is not None:
             _count(self.settled_counts, *verdict)
+            _keep_line(self.decided, verdict[0], self._ticket_line(ticket_id, ticket, verdict[1]))
             if not verdict[1]:
                 self.missed.setdefault(verdict[0], []).append(self._missed_line(ticket_id, ticket))
         else:
@@ -206,7 +218,7 @@ class ResponseClauseState:
             self._fold_ticket(ticket_id, ticket, settled)
         oldest = self.calendar.key_of(settled - MISSED_HISTORY_US)
         if oldest is not None:
-            for lines in (self.missed, self.undecided):
+            for lines in (self.missed, self.undecided, self.decided):
                 for key in [key for key in lines if key < oldest]:
                     del lines[key]
         queue = self._queue()
@@ -265,6 +277,16 @@ class ResponseClauseState:
             if verdict is not None and not verdict[1]:
                 lines.setdefault(verdict[0], []).append(self._missed_line(ticket_id, ticket))
         return lines
+
+    def tickets_until(self, clock: int) -> dict[PeriodKey, list[TicketLine]]:
+        """The counted tickets per period at ``clock`` with their events' ids, the first
+        ``KEPT_TICKET_LINES`` by (ticket id, opened) of each period."""
+        lines = {key: list(found) for key, found in self.decided.items()}
+        for ticket_id, ticket in self.tickets.items():
+            verdict = self._verdict(ticket, clock)
+            if verdict is not None:
+                _keep_line(lines, verdict[0], self._ticket_line(ticket_id, ticket, verdict[1]))
+        return {key: sorted(found, key=_line_order)[:KEPT_TICKET_LINES] for key, found in lines.items()}
 
     def undecided_until(self, clock: int, lateness: int) -> dict[PeriodKey, list[UndecidedLine]]:
         """Tickets undecided when their period settled, for the periods settled by ``clock``."""
@@ -357,6 +379,17 @@ class ResponseClauseState:
         counted = None if measure is None else counted_until(opened_at, ticket.pauses, measure, self.hours)
         return (ticket_id, priority, opened_at, measure, due, counted)
 
+    def _ticket_line(self, ticket_id: str, ticket: Ticket, on_time: bool) -> TicketLine:
+        assert ticket.opened is not None
+        opened_at, opened_event, priority = ticket.opened
+        measure, measure_event = ticket.first_measure, ticket.measure_event
+        key = self._counted_key(ticket)
+        if measure is not None and key is not None and measure > self.settles_at(key):
+            measure, measure_event = None, None  # came after the period settled
+        due = self.deadline_of(ticket)
+        toggles = tuple(decisive_toggles(opened_at, ticket.pauses, due))
+        return (ticket_id, priority, opened_at, opened_event, measure, measure_event, due, on_time, toggles)
+
     def _undecided_line(self, ticket_id: str, ticket: Ticket, settles: int) -> UndecidedLine:
         assert ticket.opened is not None
         opened_at, _, priority = ticket.opened
@@ -374,6 +407,20 @@ def _is_paused(ticket: Ticket, clock: int) -> bool:
         if at >= start:
             paused = is_pause
     return paused
+
+
+def _keep_line(lines: dict[PeriodKey, list[TicketLine]], key: PeriodKey, line: TicketLine) -> None:
+    """Add a line, keeping the first ``KEPT_TICKET_LINES`` of the period by (ticket id, opened)
+    (trimmed in batches): the same lines whatever the order tickets settle in."""
+    found = lines.setdefault(key, [])
+    found.append(line)
+    if len(found) >= 2 * KEPT_TICKET_LINES:
+        found.sort(key=_line_order)
+        del found[KEPT_TICKET_LINES:]
+
+
+def _line_order(line: TicketLine) -> tuple[str, int]:
+    return line[0], line[2]
 
 
 def _count(counts: dict[PeriodKey, TicketCounts], key: PeriodKey, on_time: bool) -> None:

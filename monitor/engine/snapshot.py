@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.engine.availability import AvailabilityClauseState, DownRun, PeriodTotals, RateSum, RequestLog
+from monitor.engine.availability import (
+    AvailabilityClauseState,
+    DownRun,
+    PeriodTotals,
+    RateSum,
+    RequestLog,
+    RunLine,
+)
 from monitor.engine.core import Engine
 from monitor.engine.response import MissedLine, ResponseClauseState, Ticket, TicketCounts
 from monitor.engine.ticket_clock import PauseLog
 from monitor.engine.timeline import ServiceTimeline
-from monitor.engine.uptime import UptimeClauseState, UptimeFigures, _SpanProgress
+from monitor.engine.uptime import OutageLine, UptimeClauseState, UptimeFigures, _SpanProgress
 from monitor.engine.watch import state_key
 
 SNAPSHOT_VERSION = 2
@@ -23,6 +30,7 @@ def _timeline_data(timeline: ServiceTimeline) -> dict[str, Any]:
         "settled": timeline.settled,
         "down_before": timeline.down_before,
         "down_since": timeline.down_since,
+        "down_since_event": timeline.down_since_event,
         "pending": list(timeline.pending),
         "announcements": list(timeline.announcements),
     }
@@ -32,6 +40,7 @@ def _restore_timeline(timeline: ServiceTimeline, data: dict[str, Any]) -> None:
     timeline.settled = data["settled"]
     timeline.down_before = data["down_before"]
     timeline.down_since = data["down_since"]
+    timeline.down_since_event = data.get("down_since_event")  # absent before ids were kept
     timeline.pending = [tuple(change) for change in data["pending"]]
     timeline.pending_downs = sum(1 for change in timeline.pending if change[2])
     timeline.announcements = [tuple(a) for a in data["announcements"]]
@@ -57,32 +66,46 @@ def _restore_uptime(state: UptimeClauseState, data: dict[str, Any]) -> None:
     state._first_open = data["first_open"]
     state._all_frozen = data["all_frozen"]
     state._next_freeze_at = data["next_freeze_at"]
-    state.outages = {key: [tuple(line) for line in lines] for key, lines in data["outages"].items()}
+    state.outages = {key: [_outage_line(line) for line in lines] for key, lines in data["outages"].items()}
     state.received.counts = dict(data.get("received", {}))  # absent from snapshots before it was kept
 
 
+def _outage_line(line: list[Any]) -> OutageLine:
+    """An outage line; one from a snapshot written before the edges' ids were kept has none."""
+    start, end, counted, *edges = line
+    start_event, end_event = edges if edges else (None, None)
+    return (start, end, counted, start_event, end_event)
+
+
 def _ticket_data(ticket: Ticket) -> list[Any]:
-    data: list[Any] = [ticket.opened, ticket.first_measure]
-    if ticket.pauses is not None:
-        data.append(ticket.pauses.to_data())
-    return data
+    pauses = ticket.pauses.to_data() if ticket.pauses is not None else None
+    return [ticket.opened, ticket.first_measure, pauses, ticket.measure_event]
 
 
 def _ticket_from(data: list[Any]) -> Ticket:
-    opened, measure, *pauses = data
+    """A ticket; older snapshots wrote [opened, measure] or [opened, measure, pauses], without
+    the measure's event id."""
+    opened, measure, *rest = data
+    pauses = rest[0] if rest else None
     return Ticket(
         tuple(opened) if opened is not None else None,
         measure,
-        PauseLog.from_data(pauses[0]) if pauses else None,
+        rest[1] if len(rest) > 1 else None,
+        PauseLog.from_data(pauses) if pauses is not None else None,
     )
 
 
-def _log_data(log: RequestLog) -> list[list[int]]:
-    return [[minute, *counts] for minute, counts in log.minutes.items()]
+def _log_data(log: RequestLog) -> list[list[Any]]:
+    """[minute, total, failed] and, when the log keeps them, the ids of the minute's events."""
+    return [
+        [minute, *counts, *([log.ids.get(minute, [])] if log.keep_ids else [])]
+        for minute, counts in log.minutes.items()
+    ]
 
 
-def _restore_log(log: RequestLog, data: list[list[int]]) -> None:
-    log.minutes = {minute: [total, failed] for minute, total, failed in data}
+def _restore_log(log: RequestLog, data: list[list[Any]]) -> None:
+    log.minutes = {minute: [total, failed] for minute, total, failed, *_ in data}
+    log.ids = {line[0]: list(line[3]) for line in data if len(line) > 3 and line[3]}
 
 
 def _availability_data(state: AvailabilityClauseState) -> dict[str, Any]:
@@ -94,8 +117,20 @@ def _availability_data(state: AvailabilityClauseState) -> dict[str, Any]:
             key: [t.eligible, t.down, f"{t.rate.numerator:x}", f"{t.rate.denominator:x}", t.total, t.failed]
             for key, t in state.totals.items()
         },
-        "run": [run.start, run.end, list(run.worst), run.qualified, dict(run.held), dict(run.per_period)],
-        "runs": {key: [list(line) for line in lines] for key, lines in state.runs.items()},
+        "run": [
+            run.start,
+            run.end,
+            list(run.worst),
+            run.qualified,
+            dict(run.held),
+            dict(run.per_period),
+            list(run.first_events),
+            list(run.last_events),
+        ],
+        "runs": {
+            key: [[*line[:5], list(line[5]), list(line[6])] for line in lines]
+            for key, lines in state.runs.items()
+        },
         "dips": dict(state.dips),
     }
 
@@ -106,10 +141,24 @@ def _restore_availability(state: AvailabilityClauseState, data: dict[str, Any]) 
         key: PeriodTotals(eligible, down, RateSum(int(numerator, 16), int(denominator, 16)), total, failed)
         for key, (eligible, down, numerator, denominator, total, failed) in data["totals"].items()
     }
-    start, end, worst, qualified, held, per_period = data["run"]
-    state.run = DownRun(start, end, (worst[0], worst[1]), qualified, dict(held), dict(per_period))
-    state.runs = {key: [(a, b, c, d, e) for a, b, c, d, e in lines] for key, lines in data["runs"].items()}
+    # snapshots written before the down runs' edge ids were kept have none
+    start, end, worst, qualified, held, per_period, *edges = data["run"]
+    first, last = _edge_ids(edges)
+    state.run = DownRun(
+        start, end, (worst[0], worst[1]), qualified, dict(held), dict(per_period), first, last
+    )
+    state.runs = {key: [_run_line(line) for line in lines] for key, lines in data["runs"].items()}
     state.dips = dict(data["dips"])
+
+
+def _run_line(line: list[Any]) -> RunLine:
+    start, end, failed, total, count, *edges = line
+    return (start, end, failed, total, count, *_edge_ids(edges))
+
+
+def _edge_ids(edges: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids at a down run's first and last interval; none from an older snapshot."""
+    return (tuple(edges[0]), tuple(edges[1])) if edges else ((), ())
 
 
 def _response_data(state: ResponseClauseState) -> dict[str, Any]:
@@ -119,6 +168,7 @@ def _response_data(state: ResponseClauseState) -> dict[str, Any]:
         "settled_ids": dict(state.settled_ids),
         "missed": {key: [list(line) for line in lines] for key, lines in state.missed.items()},
         "undecided": {key: [list(line) for line in lines] for key, lines in state.undecided.items()},
+        "decided": {key: [list(line) for line in lines] for key, lines in state.decided.items()},
         "received": dict(state.received.counts),
     }
 
@@ -143,6 +193,9 @@ def _restore_response(state: ResponseClauseState, data: dict[str, Any]) -> None:
         key: [tuple(line) for line in lines] for key, lines in data.get("undecided", {}).items()
     }
     state.received.counts = dict(data.get("received", {}))
+    state.decided = {  # absent from snapshots before the counted tickets' ids were kept
+        key: [(*line[:8], tuple(line[8])) for line in lines] for key, lines in data.get("decided", {}).items()
+    }
 
 
 def export_state(engine: Engine) -> dict[str, Any]:

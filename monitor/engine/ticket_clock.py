@@ -28,6 +28,8 @@ class PauseLog:
     counted: int = 0
     paused: bool = False
     reached: int | None = None  # the deadline, once it is before ``since``
+    # ids of the folded toggles that paused or resumed the ticket before its deadline
+    folded_ids: list[str] = field(default_factory=list)
 
     def add(self, toggle: Toggle) -> bool:
         """Record a toggle; False if it is already known."""
@@ -38,13 +40,20 @@ class PauseLog:
         return True
 
     def to_data(self) -> list[object]:
-        return [self.since, self.counted, self.paused, [list(t) for t in self.toggles], self.reached]
+        toggles = [list(t) for t in self.toggles]
+        return [self.since, self.counted, self.paused, toggles, self.reached, list(self.folded_ids)]
 
     @classmethod
     def from_data(cls, data: list[Any]) -> PauseLog:
-        since, counted, paused, toggles, reached = data
+        """From ``to_data``; a log written before the folded ids were kept has none."""
+        since, counted, paused, toggles, reached, *ids = data
         return cls(
-            [(at, event_id, is_pause) for at, event_id, is_pause in toggles], since, counted, paused, reached
+            [(at, event_id, is_pause) for at, event_id, is_pause in toggles],
+            since,
+            counted,
+            paused,
+            reached,
+            list(ids[0]) if ids else [],
         )
 
 
@@ -99,15 +108,35 @@ def counted_until(opened: int, log: PauseLog | None, until: int, hours: OpenHour
     return total if total is not None else (log.counted if log is not None else 0)
 
 
+def decisive_toggles(opened: int, log: PauseLog | None, until: int | None) -> list[str]:
+    """Ids of the ``paused``/``resumed`` events that paused or resumed the ticket before
+    ``until`` (its deadline; None: no bound), in time order: the events its counted time and
+    deadline rest on. The folded ones come first, as ``fold`` kept them."""
+    if log is None:
+        return []
+    ids = list(log.folded_ids)
+    start = log.since if log.since is not None else opened
+    paused = log.paused
+    for at, event_id, is_pause in log.toggles:
+        if until is not None and at >= until:
+            break
+        if at >= start and is_pause != paused:
+            ids.append(event_id)
+            paused = is_pause
+    return ids
+
+
 def fold(opened: int, log: PauseLog, upto: int, within: int, hours: OpenHours) -> None:
     """Fold the toggles before ``upto`` (at or after ``opened``) into the log's summary; a
-    deadline already passed is kept, since the toggles that led to it are dropped."""
+    deadline already passed is kept, since the toggles that led to it are dropped, and so are
+    the ids of the toggles before it that paused or resumed the ticket."""
     if log.since is not None and upto <= log.since:
         return
     if log.reached is None:
         due = deadline(opened, log, within, hours)
         if due is not None and due < upto:
             log.reached = due
+    log.folded_ids = decisive_toggles(opened, log, upto if log.reached is None else min(upto, log.reached))
     counted = counted_until(opened, log, upto, hours)
     start = log.since if log.since is not None else opened
     paused = log.paused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from monitor.engine.intervals import Interval
@@ -12,6 +13,9 @@ StatusChange = tuple[int, str, bool]
 # (start, end, announced_at, event_id)
 Announcement = tuple[int, int, int, str]
 Segment = tuple[int, int, bool]
+# a settled down span: (start, end, id of the event that started it, id of the one that ended
+# it); an id is None when the span began before a snapshot that did not keep ids
+EndedSpan = tuple[int, int, str | None, str | None]
 
 MAINTENANCE_RETENTION_US = 32 * 86400 * 1_000_000  # longer than any month, so every user is final
 
@@ -21,10 +25,11 @@ class ServiceTimeline:
     settled: int | None = None
     down_before: bool = False  # status just before ``settled``
     down_since: int | None = None  # start of the down span still open at ``settled``
+    down_since_event: str | None = None  # the id of the status event that started it
     pending: list[StatusChange] = field(default_factory=list)  # at >= settled, sorted
     pending_downs: int = 0  # how many of ``pending`` say down: all-up stretches fold for free
     announcements: list[Announcement] = field(default_factory=list)
-    ended_spans: list[tuple[int, int]] = field(default_factory=list)  # since the clauses last took them
+    ended_spans: list[EndedSpan] = field(default_factory=list)  # since the clauses last took them
 
     def add_status(self, at: int, event_id: str, is_down: bool) -> None:
         change = (at, event_id, is_down)
@@ -65,6 +70,16 @@ class ServiceTimeline:
             segments.append((start, hi, down))
         return segments
 
+    def decisive_changes(self, hi: int) -> Iterator[StatusChange]:
+        """The pending changes before ``hi`` that decide their instant: at one instant the last
+        by event id (the largest) decides, as in ``segments`` and ``fold``."""
+        pending = self.pending
+        for index, change in enumerate(pending):
+            if change[0] >= hi:
+                return
+            if index + 1 == len(pending) or pending[index + 1][0] != change[0]:
+                yield change
+
     def fold(self, upto: int) -> None:
         """Move the settled point to ``upto``: drop folded changes, remember the status and span.
 
@@ -80,11 +95,11 @@ class ServiceTimeline:
                 last += 1
             is_down = pending[last][2]
             if is_down and not self.down_before:
-                self.down_since = at
+                self.down_since, self.down_since_event = at, pending[last][1]
             elif not is_down:
                 if self.down_since is not None:
-                    self.ended_spans.append((self.down_since, at))
-                self.down_since = None
+                    self.ended_spans.append((self.down_since, at, self.down_since_event, pending[last][1]))
+                self.down_since, self.down_since_event = None, None
             self.down_before = is_down
             self.pending_downs -= sum(change[2] for change in pending[cut : last + 1])
             cut = last + 1

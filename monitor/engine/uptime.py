@@ -11,12 +11,14 @@ from monitor.engine.exclusion import ServiceExclusions
 from monitor.engine.intervals import Interval, covered
 from monitor.engine.schedule import MaintenanceSchedule
 from monitor.engine.tally import EventTally
-from monitor.engine.timeline import Segment, ServiceTimeline
+from monitor.engine.timeline import EndedSpan, Segment, ServiceTimeline
 from monitor.timeutil import span_us
 
 OUTAGE_HISTORY_US = 70 * 86400 * 1_000_000  # outage lines kept for statements: two months and more
-# (span start, span end, downtime counted in the period); ``open`` marks a span still down
-OutageLine = tuple[int, int, int]
+# (span start, span end, downtime counted in the period, id of the status event that started
+# the span, id of the one that ended it): an id is None for a span still down (its end) or one
+# that began before a snapshot that kept no ids
+OutageLine = tuple[int, int, int, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -170,42 +172,41 @@ class UptimeClauseState:
         return self.figures(key, self.calendar.bounds(key)[1], 0).eligible
 
     # outage lines (for statements) -----------------------------------------------------
-    def record_outages(self, spans: list[tuple[int, int]]) -> None:
+    def record_outages(self, spans: list[EndedSpan]) -> None:
         """Keep the settled down spans that count (``min_outage``), split by period."""
-        for start, end in spans:
-            if end - start >= self._min_outage:
-                self._add_outage(self.outages, start, end)
+        for span in spans:
+            if span[1] - span[0] >= self._min_outage:
+                self._add_outage(self.outages, span)
         if spans:
             horizon = self.calendar.key_of(spans[-1][1] - OUTAGE_HISTORY_US)
             if horizon is not None:
                 self.outages = {key: lines for key, lines in self.outages.items() if key >= horizon}
 
-    def _add_outage(self, target: dict[PeriodKey, list[OutageLine]], start: int, end: int) -> None:
+    def _add_outage(self, target: dict[PeriodKey, list[OutageLine]], span: EndedSpan) -> None:
+        start, end, start_event, end_event = span
         for key, a, b in self.calendar.pieces(start, end):
             counted = (b - a) - covered(self.excluded(a, b), a, b)
-            target.setdefault(key, []).append((start, end, counted))
+            target.setdefault(key, []).append((start, end, counted, start_event, end_event))
 
     def outages_until(self, clock: int) -> tuple[dict[PeriodKey, list[OutageLine]], int | None]:
         """Outage lines before ``clock``: the settled ones and those in front of the settled
         point; a span still down at the clock ends there (its start is returned as open)."""
         lines = {key: list(found) for key, found in self.outages.items()}
         timeline = self.timeline
-        if timeline.settled is not None:
-            lo = timeline.settled
-        else:
-            lo = min(timeline.pending[0][0], clock) if timeline.pending else clock
-        span_start = timeline.down_since if timeline.down_before else None
-        for a, _, is_down in timeline.segments(lo, clock):
-            if is_down and span_start is None:
-                span_start = a
-            elif not is_down and span_start is not None:
-                if a - span_start >= self._min_outage:
-                    self._add_outage(lines, span_start, a)
-                span_start = None
+        span: tuple[int, str | None] | None = None
+        if timeline.down_before and timeline.down_since is not None:
+            span = (timeline.down_since, timeline.down_since_event)
+        for at, event_id, is_down in timeline.decisive_changes(clock):
+            if is_down and span is None:
+                span = (at, event_id)
+            elif not is_down and span is not None:
+                if at - span[0] >= self._min_outage:
+                    self._add_outage(lines, (span[0], at, span[1], event_id))
+                span = None
         open_start = None
-        if span_start is not None and clock - span_start >= self._min_outage:
-            self._add_outage(lines, span_start, clock)
-            open_start = span_start
+        if span is not None and clock - span[0] >= self._min_outage:
+            self._add_outage(lines, (span[0], clock, span[1], None))
+            open_start = span[0]
         return lines, open_start
 
     def excluded_lines(self, key: PeriodKey, clock: int) -> list[tuple[int, int, str]]:
