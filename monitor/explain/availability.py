@@ -39,10 +39,8 @@ from monitor.timeutil import span_us, to_us
 from monitor.wording import duration_words, percent_words
 
 MAX_LISTED = 50  # intervals listed one by one per kind of line; the rest are counted
-LEDGER_HAS_NO_IDS = (
-    "The ledger keeps each counted down run's times and worst interval, not the runs ignored "
-    "under min_downtime nor the ids of the requests events: `slamon explain --events FILE` names them."
-)
+OLD_LEDGER = "the ledger was written before they were kept"
+NOT_KEPT = "the run began before the worker restored a snapshot written before they were kept"
 LEDGER_RATE_SUM = (
     "The ledger keeps this sum of the error rates as a float (the exact one was too long to keep, "
     "or the ledger predates it): "
@@ -83,8 +81,12 @@ class Run:
 
     @property
     def edges(self) -> tuple[str, ...]:
-        first, last = self.intervals[0].events, self.intervals[-1].events
-        return first if first == last else first + last
+        return edge_ids(self.intervals[0].events, self.intervals[-1].events)
+
+
+def edge_ids(first: Sequence[str], last: Sequence[str]) -> tuple[str, ...]:
+    """The ids of the requests events of a run's first interval, then of its last one."""
+    return tuple(first) if list(first) == list(last) else (*first, *last)
 
 
 class AvailabilityExplainer:
@@ -166,13 +168,30 @@ class AvailabilityExplainer:
             note = [] if data.get("error_rate_sum_exact") else [Step(LEDGER_RATE_SUM)]
             return [Section("Error rates", [_rate_sum_step(totals), *note])]
         size = int(data["interval_us"])
-        steps = [_ledger_run_step(ctx, line, size) for line in data["down_runs"]]
-        if (
-            data["down_runs_total"] == len(data["down_runs"])
-            and sum(line[4] for line in data["down_runs"]) != totals.down
-        ):
+        lines = data["down_runs"]
+        found = data.get("down_run_events")
+        edges = found if found is not None and len(found) == len(lines) else [[[], []]] * len(lines)
+        steps, missing = [], []
+        for (start, end, failed, total, count, still_open), (first, last) in zip(lines, edges, strict=True):
+            words = RunWords(start, end, (end - start) // size, count, Fraction(failed, total), still_open)
+            steps.append(run_step(ctx, words, "counted", edge_ids(first, last)))
+            if not first or not last:
+                missing.append(ctx.both(start))
+        if data["down_runs_total"] == len(lines) and sum(line[4] for line in lines) != totals.down:
             raise ExplainError("the ledger's down runs do not add up to its counted down intervals")
-        steps += [Step(f"Counted down intervals in {ctx.period}: {totals.down}."), Step(LEDGER_HAS_NO_IDS)]
+        steps.append(Step(f"Counted down intervals in {ctx.period}: {totals.down}."))
+        if missing:
+            steps.append(
+                Step(
+                    f"The ledger has no ids of the requests events at the edges of the run(s) from "
+                    f"{', '.join(missing)}: {OLD_LEDGER if found is None else NOT_KEPT}. "
+                    "`slamon explain --events FILE` names them."
+                )
+            )
+        if data["down_runs_total"] > len(lines):
+            steps.append(
+                Step(f"… and {data['down_runs_total'] - len(lines)} more runs not listed by the ledger.")
+            )
         return [Section("Down runs", steps)]
 
 
@@ -375,29 +394,42 @@ def _method_sections(
     return [Section("Down runs", steps)]
 
 
+@dataclass(frozen=True)
+class RunWords:
+    """What a down run's step says of it."""
+
+    start: int
+    end: int
+    intervals: int
+    in_period: int
+    worst: Fraction
+    still_open: bool  # still down at the clock
+
+
 def _run_step(ctx: ClauseContext, state: AvailabilityClauseState, run: Run) -> Step:
+    still_open = run.end == ctx.clock // state.interval * state.interval
+    words = RunWords(
+        run.start, run.end, len(run.intervals), _in_period(state, ctx, run), run.worst, still_open
+    )
+    return run_step(ctx, words, _counts(state, ctx, run), run.edges)
+
+
+def run_step(ctx: ClauseContext, run: RunWords, counts: str, edges: tuple[str, ...]) -> Step:
+    """A down run (``counts``: counted, ignored or open), resting on the ids of the requests
+    events of its first and last interval."""
     clause = _availability(ctx)
-    length = run.end - run.start
     verdict = {
         "counted": f"reaches min_downtime ({duration_words(clause.min_downtime)}): counted",
         "ignored": f"shorter than min_downtime ({duration_words(clause.min_downtime)}): ignored",
         "open": "still down at the clock and shorter than min_downtime: not counted yet",
-    }[_counts(state, ctx, run)]
+    }[counts]
+    still_open = run.still_open and counts != "open"  # (the verdict says it)
+    until = f"still down at the clock {ctx.both(run.end)}" if still_open else ctx.both(run.end)
     return Step(
-        f"Down from {ctx.both(run.start)} to {ctx.both(run.end)}: {minutes(length)} min, "
-        f"{len(run.intervals)} intervals, {_in_period(state, ctx, run)} in {ctx.period}, worst "
+        f"Down from {ctx.both(run.start)} to {until}: {minutes(run.end - run.start)} min, "
+        f"{run.intervals} intervals, {run.in_period} in {ctx.period}, worst "
         f"{_rate_words(run.worst)} failed; {verdict}.",
-        run.edges,
-    )
-
-
-def _ledger_run_step(ctx: ClauseContext, line: Sequence[Any], size: int) -> Step:
-    start, end, failed, total, count, still_open = line
-    until = f"still down at the clock {ctx.both(end)}" if still_open else ctx.both(end)
-    return Step(
-        f"Down from {ctx.both(start)} to {until}: {minutes(end - start)} min, "
-        f"{(end - start) // size} intervals, {count} in {ctx.period}, worst "
-        f"{_rate_words(Fraction(failed, total))} failed; counted."
+        edges,
     )
 
 

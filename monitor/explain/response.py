@@ -11,8 +11,8 @@ from typing import Any
 from monitor.contract import Clause, Contract, ResponseTimeClause
 from monitor.engine.business_hours import AlwaysOpen, CalendarHours, OpenHours
 from monitor.engine.calendar import ContractCalendar
-from monitor.engine.response import TICKET_ID_REUSE_AFTER_US
-from monitor.engine.ticket_clock import PauseLog, deadline
+from monitor.engine.response import TICKET_ID_REUSE_AFTER_US, ResponseClauseState
+from monitor.engine.ticket_clock import PauseLog, deadline, decisive_toggles
 from monitor.events import Event, TicketEvent
 from monitor.explain.common import ClauseContext
 from monitor.explain.kinds import Derived
@@ -20,9 +20,10 @@ from monitor.explain.model import Section, Step
 from monitor.timeutil import span_us, to_us
 from monitor.wording import duration_words
 
-LEDGER_TICKETS = (
-    "The ledger keeps the counts and the missed tickets, not the tickets on time nor the ids of "
-    "the events behind them: `slamon explain --events FILE` lists every ticket with its events."
+OLD_LEDGER_TICKETS = (
+    "The ledger was written before the counted tickets and the ids of their events were kept: it "
+    "lists the missed tickets only, without ids. `slamon explain --events FILE` lists every ticket "
+    "with its events."
 )
 
 
@@ -53,6 +54,9 @@ class ResponseExplainer:
         within = span_us(clause.within)
         calendar = ContractCalendar(ctx.contract)
         tickets = [e for e in events if isinstance(e, TicketEvent)]
+        # as the engine: nothing is decided after the period settled, a later response not shown
+        settles = ResponseClauseState(ctx.contract, clause, calendar).settles_at(ctx.period)
+        limit = min(ctx.clock, settles)
         steps, skipped = [], []
         counted = on_time = 0
         for story in ticket_stories(tickets, clause.measure, within):
@@ -64,30 +68,55 @@ class ResponseExplainer:
                     Step(f"Not counted: {story.ticket_id} has priority {priority or 'none'}.", (opened_id,))
                 )
                 continue
-            due = _deadline(ctx.contract, clause, story, tickets)
-            ids = (opened_id,) if story.measure is None else (opened_id, story.measure[1])
-            head = f"{story.ticket_id} ({priority or 'no priority'}) opened {ctx.both(opened_at)}, " + (
-                f"deadline {ctx.both(due)}" if due is not None else "no deadline yet (paused)"
-            )
-            measure = story.measure
-            if measure is not None and (due is None or measure[0] <= due) and measure[0] <= ctx.clock:
+            due, toggles = _deadline(ctx.contract, clause, story, tickets)
+            measure = story.measure if story.measure is not None and story.measure[0] <= settles else None
+            ids = (opened_id, *toggles) + ((measure[1],) if measure is not None else ())
+            line = TicketWords(story.ticket_id, priority, opened_at, due, measure[0] if measure else None)
+            if measure is not None and (due is None or measure[0] <= due) and measure[0] <= limit:
                 counted, on_time = counted + 1, on_time + 1
-                steps.append(Step(f"{head}: {clause.measure} {ctx.both(measure[0])}, on time.", ids))
-            elif due is not None and ctx.clock > due:
+                steps.append(ticket_step(ctx, line, True, ids))
+            elif due is not None and limit > due:
                 counted += 1
-                late = (
-                    f"{clause.measure} {ctx.both(measure[0])}"
-                    if measure is not None
-                    else f"not {clause.measure}"
-                )
-                steps.append(Step(f"{head}: {late}, missed.", ids))
+                steps.append(ticket_step(ctx, line, False, ids))
             else:
-                steps.append(Step(f"{head}: not decided at the clock, not counted yet.", ids))
+                steps.append(Step(f"{line.head(ctx)}: not decided at the clock, not counted yet.", ids))
         return self._derived(steps + skipped, counted, on_time)
 
     # from the ledger ---------------------------------------------------------------------
     def from_details(self, ctx: ClauseContext, details: dict[str, Any]) -> Derived:
         data = details["details"]
+        if "tickets" not in data:
+            return self._from_older_details(ctx, data)
+        steps, missing = [], []
+        for ticket_id, priority, opened, opened_id, measure, measure_id, due, on_time, toggles in data[
+            "tickets"
+        ]:
+            line = TicketWords(ticket_id, priority, opened, due, measure)
+            ids = (opened_id, *toggles) + ((measure_id,) if measure_id is not None else ())
+            steps.append(ticket_step(ctx, line, on_time, ids))
+            if measure is not None and measure_id is None:
+                missing.append(ticket_id)
+        derived = self._derived(steps, data["counted"], data["on_time"])
+        notes = derived.sections[-1].steps
+        if missing:
+            notes.append(
+                Step(
+                    f"The ledger has no id of the {_response(ctx).measure} event of {', '.join(missing)}: "
+                    "the worker restored a snapshot written before those ids were kept. "
+                    "`slamon explain --events FILE` names them."
+                )
+            )
+        if data["counted"] > len(steps):
+            notes.append(
+                Step(
+                    f"… and {data['counted'] - len(steps)} more counted tickets: the ledger lists the "
+                    f"first {len(steps)} by ticket id. `slamon explain --events FILE` lists every ticket."
+                )
+            )
+        return derived
+
+    def _from_older_details(self, ctx: ClauseContext, data: dict[str, Any]) -> Derived:
+        """A ledger written before the counted tickets were kept: its missed tickets, no ids."""
         within = data["within_us"]
         steps = [
             Step(
@@ -99,7 +128,7 @@ class ResponseExplainer:
             for ticket_id, priority, opened, measure, *rest in data["missed"]
         ]
         derived = self._derived(steps, data["counted"], data["on_time"])
-        derived.sections[-1].steps.append(Step(LEDGER_TICKETS))
+        derived.sections[-1].steps.append(Step(OLD_LEDGER_TICKETS))
         return derived
 
     def _derived(self, steps: list[Step], counted: int, on_time: int) -> Derived:
@@ -113,11 +142,38 @@ class ResponseExplainer:
         return Derived([Section("Tickets", [*steps, summary])], attained, formula)
 
 
+@dataclass(frozen=True)
+class TicketWords:
+    """What a ticket's step says: the ticket, its deadline (None: paused short of it) and its
+    first measure event (None: none, or none before its period settled)."""
+
+    ticket_id: str
+    priority: str | None
+    opened: int
+    deadline: int | None
+    measure: int | None
+
+    def head(self, ctx: ClauseContext) -> str:
+        due = (
+            f"deadline {ctx.both(self.deadline)}" if self.deadline is not None else "no deadline yet (paused)"
+        )
+        return f"{self.ticket_id} ({self.priority or 'no priority'}) opened {ctx.both(self.opened)}, {due}"
+
+
+def ticket_step(ctx: ClauseContext, line: TicketWords, on_time: bool, ids: tuple[str, ...]) -> Step:
+    """A counted ticket, on time or missed, resting on the ids of its first `opened`, the pauses
+    and resumes before its deadline that paused or resumed it, and its first measure event."""
+    measure = _response(ctx).measure
+    answer = f"{measure} {ctx.both(line.measure)}" if line.measure is not None else f"not {measure}"
+    return Step(f"{line.head(ctx)}: {answer}, {'on time' if on_time else 'missed'}.", ids)
+
+
 def _deadline(
     contract: Contract, clause: ResponseTimeClause, story: TicketStory, tickets: Sequence[TicketEvent]
-) -> int | None:
+) -> tuple[int | None, list[str]]:
     """The ticket's deadline in counted time (SPEC.md section 10): the clause's calendar and,
-    on a pausable clause, the ticket's pauses; elapsed time without them."""
+    on a pausable clause, the ticket's pauses; elapsed time without them. With it, the ids of
+    the pauses and resumes before it that paused or resumed the ticket."""
     opened_at = story.opened[0]
     within = span_us(clause.within)
     hours: OpenHours = AlwaysOpen()
@@ -128,7 +184,8 @@ def _deadline(
         for event in tickets:
             if event.ticket_id == story.ticket_id and event.action in ("paused", "resumed"):
                 log.add((to_us(event.at), event.event_id, event.action == "paused"))
-    return deadline(opened_at, log, within, hours)
+    due = deadline(opened_at, log, within, hours)
+    return due, decisive_toggles(opened_at, log if log.toggles else None, due)
 
 
 def ticket_stories(events: Sequence[TicketEvent], measure: str, within: int) -> Iterator[TicketStory]:

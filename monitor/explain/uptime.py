@@ -20,10 +20,8 @@ from monitor.explain.model import Section, Step
 from monitor.timeutil import span_us, to_us
 from monitor.wording import duration_words
 
-LEDGER_HAS_NO_IDS = (
-    "The ledger keeps each outage's times, not the ids of the status events at its edges: "
-    "`slamon explain --events FILE` names them."
-)
+OLD_LEDGER = "the ledger was written before they were kept"
+NOT_KEPT = "the outage began before the worker restored a snapshot written before they were kept"
 
 
 @dataclass(frozen=True)
@@ -84,25 +82,18 @@ class UptimeExplainer:
                 continue
             length = end - span.start
             edges = (span.start_event,) if span.end_event is None else (span.start_event, span.end_event)
-            until = ctx.both(end) if span.end is not None else f"still down at the clock {ctx.both(end)}"
             if length < span_us(clause.min_outage):
                 outage_steps.append(
                     Step(
-                        f"Ignored: down from {ctx.both(span.start)} to {until}, {minutes(length)} min "
-                        f"is shorter than min_outage.",
+                        f"Ignored: down from {ctx.both(span.start)} to {_until(ctx, end, span.end is None)}, "
+                        f"{minutes(length)} min is shorter than min_outage.",
                         edges,
                     )
                 )
                 continue
             counted = sum(b - a - covered(excluded, a, b) for a, b in clip([(span.start, end)], lo, hi))
             downtime += counted
-            outage_steps.append(
-                Step(
-                    f"Outage from {ctx.both(span.start)} to {until}: {minutes(length)} min; counted in "
-                    f"{ctx.period} outside excluded time: {minutes(counted)} min.",
-                    edges,
-                )
-            )
+            outage_steps.append(outage_step(ctx, span.start, end, counted, span.end is None, edges))
         return self._derived(ctx, window_steps, excluded, outage_steps, downtime)
 
     def _excluded(
@@ -120,18 +111,25 @@ class UptimeExplainer:
         else:  # a ledger written before they were kept: the merged windows only
             window_steps = recorded_windows(ctx, data["maintenance"])
             excluded = merge((start, end) for start, end, _ in data["maintenance"])
-        outage_steps = [
-            Step(
-                f"Outage from {ctx.both(start)} to "
-                + (f"still down at the clock {ctx.both(end)}" if still_open else ctx.both(end))
-                + f": {minutes(end - start)} min; counted in {ctx.period} outside excluded time: "
-                f"{minutes(counted)} min."
-            )
-            for start, end, counted, still_open in data["outages"]
-        ]
-        downtime = sum(counted for _, _, counted, _ in data["outages"])
+        lines = data["outages"]
+        found = data.get("outage_events")
+        edges = found if found is not None and len(found) == len(lines) else [[None, None]] * len(lines)
+        outage_steps, missing = [], []
+        for (start, end, counted, still_open), (start_event, end_event) in zip(lines, edges, strict=True):
+            ids = [start_event] if still_open else [start_event, end_event]
+            outage_steps.append(outage_step(ctx, start, end, counted, still_open, tuple(i for i in ids if i)))
+            if None in ids:
+                missing.append(ctx.both(start))
+        downtime = sum(counted for _, _, counted, _ in lines)
         derived = self._derived(ctx, window_steps, excluded, outage_steps, downtime)
-        derived.sections[-1].steps.append(Step(LEDGER_HAS_NO_IDS))
+        if missing:
+            why = OLD_LEDGER if found is None else NOT_KEPT
+            derived.sections[-1].steps.append(
+                Step(
+                    f"The ledger has no ids of the status events at the edges of the outage(s) from "
+                    f"{', '.join(missing)}: {why}. `slamon explain --events FILE` names them."
+                )
+            )
         return derived
 
     # both ------------------------------------------------------------------------------------
@@ -160,6 +158,22 @@ class UptimeExplainer:
             f"{minutes(eligible)}" + (" (100 when nothing is eligible)" if eligible <= 0 else "") + "."
         )
         return Derived([windows, outages], attained, formula)
+
+
+def outage_step(
+    ctx: ClauseContext, start: int, end: int, counted: int, still_open: bool, edges: tuple[str, ...]
+) -> Step:
+    """A counted outage (``end``: the clock when it is still down), resting on the ids of the
+    status events at its edges."""
+    return Step(
+        f"Outage from {ctx.both(start)} to {_until(ctx, end, still_open)}: {minutes(end - start)} min; "
+        f"counted in {ctx.period} outside excluded time: {minutes(counted)} min.",
+        edges,
+    )
+
+
+def _until(ctx: ClauseContext, end: int, still_open: bool) -> str:
+    return f"still down at the clock {ctx.both(end)}" if still_open else ctx.both(end)
 
 
 def excluded_windows(
