@@ -11,7 +11,7 @@ from typing import Any
 from monitor.contract import Clause, Contract, ResponseTimeClause
 from monitor.engine.business_hours import AlwaysOpen, CalendarHours, OpenHours
 from monitor.engine.calendar import ContractCalendar
-from monitor.engine.response import TICKET_ID_REUSE_AFTER_US, ResponseClauseState
+from monitor.engine.response import KEPT_TICKET_LINES, TICKET_ID_REUSE_AFTER_US, ResponseClauseState
 from monitor.engine.ticket_clock import PauseLog, deadline, decisive_toggles
 from monitor.events import Event, TicketEvent
 from monitor.explain.common import ClauseContext
@@ -106,11 +106,16 @@ class ResponseExplainer:
                     "`slamon explain --events FILE` names them."
                 )
             )
-        if data["counted"] > len(steps):
+        more = data["counted"] - len(steps)
+        if more > 0:
             notes.append(
                 Step(
-                    f"… and {data['counted'] - len(steps)} more counted tickets: the ledger lists the "
-                    f"first {len(steps)} by ticket id. `slamon explain --events FILE` lists every ticket."
+                    f"… and {more} more counted tickets: the ledger lists the first {len(steps)} by ticket "
+                    "id. `slamon explain --events FILE` lists every ticket."
+                    if len(steps) >= KEPT_TICKET_LINES
+                    else f"The ledger has no ids of {more} counted tickets: they were counted before the "
+                    "worker restored a snapshot written before the ids were kept. "
+                    "`slamon explain --events FILE` lists every ticket."
                 )
             )
         return derived
