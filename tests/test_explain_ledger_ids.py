@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from monitor.contract import Contract
@@ -41,7 +41,10 @@ from tests.databases import ledger_database
 LATENESS = timedelta(hours=1)
 EXAMPLES = int(os.environ.get("SLAMON_PROPERTY_EXAMPLES", "60")) // 2
 PROPERTY = settings(
-    max_examples=max(EXAMPLES, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=max(EXAMPLES, 10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 
 # November 2026 in UTC: 30 days = 43200 minutes = 8640 intervals of 5 minutes
@@ -248,23 +251,35 @@ def agree(
     contracts: Sequence[Contract], lines: Sequence[str], lateness: timedelta, as_of: datetime | None
 ) -> None:
     """Every clause of every period with a result: the counted outages, tickets and down runs
-    explained from the details (as the ledger stores them: JSON) are the replay's, ids and all."""
-    engine = replayed(contracts, lines, lateness)
+    explained from the details are the replay's at the same clock, ids and all. The details are
+    kept as the ledger keeps what a worker writes: written after each event, as JSON, a
+    provisional version replaced by the next one, the first final one standing
+    (``Ledger.record_details``); the replay is of the events up to that write."""
+    engine = Engine(contracts, lateness)
+    details: dict[tuple[str, str, str], tuple[Any, int, datetime | None]] = {}
+
+    def write(prefix: int, clock: datetime | None) -> None:
+        for d in engine.clause_details(periods=24):
+            key = (d.contract, d.clause, d.period)
+            if key not in details or not details[key][0]["final"]:
+                details[key] = (orjson.loads(orjson.dumps(d.to_record())), prefix, clock)
+
+    for count, line in enumerate(lines, 1):
+        engine.apply(decode_event(line))
+        write(count, None)
     if as_of is not None:
         engine.advance(as_of)
+        write(len(lines), as_of)
     records = [r.to_record() for r in engine.results()]
-    details = {
-        (d.contract, d.clause, d.period): orjson.loads(orjson.dumps(d.to_record()))
-        for d in engine.clause_details(periods=24)
-    }
     by_id = {c.id: c for c in contracts}
     for record in records:
         if record["record"] != "clause":
             continue
         key = (record["contract"], record["clause"], record["period"])
+        stored, prefix, clock = details[key]
         mine = [r for r in records if r["contract"] == record["contract"]]
-        from_ledger = explain_from_ledger(by_id[key[0]], key[1], key[2], mine, details[key])
-        from_events = explain_from_events(contracts, *key, lines, as_of, lateness)
+        from_ledger = explain_from_ledger(by_id[key[0]], key[1], key[2], mine, stored)
+        from_events = explain_from_events(contracts, *key, lines[:prefix], clock, lateness)
         assert listed(from_ledger) == listed(from_events), key
         assert notes(from_ledger) == [], key
 

@@ -28,8 +28,8 @@ MissedLine = tuple[str, str | None, int, int | None, int, int | None]
 # (ticket id, priority, opened, counted µs at settlement)
 UndecidedLine = tuple[str, str | None, int, int]
 # a counted ticket, for explanations: (ticket id, priority, opened, id of its first `opened`,
-# first measure, its event id, deadline, on time, ids of the pauses and resumes before the
-# deadline that paused or resumed it)
+# first measure, its event id, deadline as it stood at the first measure, on time, ids of the
+# pauses and resumes before that deadline and that measure that paused or resumed it)
 TicketLine = tuple[str, str | None, int, str, int | None, str | None, int | None, bool, tuple[str, ...]]
 KEPT_TICKET_LINES = 500  # per period: as many as a details record lists, the first by (id, opened)
 _UNKNOWN = object()
@@ -386,8 +386,15 @@ class ResponseClauseState:
         key = self._counted_key(ticket)
         if measure is not None and key is not None and measure > self.settles_at(key):
             measure, measure_event = None, None  # came after the period settled
-        due = self.deadline_of(ticket)
-        toggles = tuple(decisive_toggles(opened_at, ticket.pauses, due))
+        # the deadline as it stood at the first measure: later pauses and resumes change
+        # nothing (they may come after the ticket settled), nor the verdict
+        pauses = (
+            ticket.pauses.before(measure)
+            if ticket.pauses is not None and measure is not None
+            else ticket.pauses
+        )
+        due = deadline(opened_at, pauses, self.within, self.hours)
+        toggles = tuple(decisive_toggles(opened_at, pauses, due))
         return (ticket_id, priority, opened_at, opened_event, measure, measure_event, due, on_time, toggles)
 
     def _undecided_line(self, ticket_id: str, ticket: Ticket, settles: int) -> UndecidedLine:

@@ -39,6 +39,11 @@ class PauseLog:
         self.toggles.insert(index, toggle)
         return True
 
+    def before(self, instant: int) -> PauseLog:
+        """The log as it stood at ``instant`` (at or after ``since``): its later toggles left out."""
+        toggles = [t for t in self.toggles if t[0] < instant]
+        return PauseLog(toggles, self.since, self.counted, self.paused, self.reached, self.folded_ids)
+
     def to_data(self) -> list[object]:
         toggles = [list(t) for t in self.toggles]
         return [self.since, self.counted, self.paused, toggles, self.reached, list(self.folded_ids)]

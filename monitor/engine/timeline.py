@@ -17,7 +17,9 @@ Segment = tuple[int, int, bool]
 # it); an id is None when the span began before a snapshot that did not keep ids
 EndedSpan = tuple[int, int, str | None, str | None]
 
-MAINTENANCE_RETENTION_US = 32 * 86400 * 1_000_000  # longer than any month, so every user is final
+# Longer than any month, so every user is final, and as long as a period's details may still be
+# emitted (the latest two periods): their excluded windows are listed with the announcements' ids
+MAINTENANCE_RETENTION_US = 70 * 86400 * 1_000_000
 
 
 @dataclass

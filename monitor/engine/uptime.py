@@ -190,14 +190,15 @@ class UptimeClauseState:
 
     def outages_until(self, clock: int) -> tuple[dict[PeriodKey, list[OutageLine]], int | None]:
         """Outage lines before ``clock``: the settled ones and those in front of the settled
-        point; a span still down at the clock ends there (its start is returned as open)."""
+        point; a span still down at the clock ends there (its start is returned as open), one
+        that an "up" at the clock ends is not open."""
         lines = {key: list(found) for key, found in self.outages.items()}
         timeline = self.timeline
         span: tuple[int, str | None] | None = None
         if timeline.down_before and timeline.down_since is not None:
             span = (timeline.down_since, timeline.down_since_event)
-        for at, event_id, is_down in timeline.decisive_changes(clock):
-            if is_down and span is None:
+        for at, event_id, is_down in timeline.decisive_changes(clock + 1):  # an "up" at the clock ends a span
+            if is_down and span is None and at < clock:
                 span = (at, event_id)
             elif not is_down and span is not None:
                 if at - span[0] >= self._min_outage:

@@ -68,8 +68,8 @@ class ResponseExplainer:
                     Step(f"Not counted: {story.ticket_id} has priority {priority or 'none'}.", (opened_id,))
                 )
                 continue
-            due, toggles = _deadline(ctx.contract, clause, story, tickets)
             measure = story.measure if story.measure is not None and story.measure[0] <= settles else None
+            due, toggles = _deadline(ctx.contract, clause, story, tickets, measure[0] if measure else None)
             ids = (opened_id, *toggles) + ((measure[1],) if measure is not None else ())
             line = TicketWords(story.ticket_id, priority, opened_at, due, measure[0] if measure else None)
             if measure is not None and (due is None or measure[0] <= due) and measure[0] <= limit:
@@ -174,11 +174,16 @@ def ticket_step(ctx: ClauseContext, line: TicketWords, on_time: bool, ids: tuple
 
 
 def _deadline(
-    contract: Contract, clause: ResponseTimeClause, story: TicketStory, tickets: Sequence[TicketEvent]
+    contract: Contract,
+    clause: ResponseTimeClause,
+    story: TicketStory,
+    tickets: Sequence[TicketEvent],
+    measure: int | None,
 ) -> tuple[int | None, list[str]]:
     """The ticket's deadline in counted time (SPEC.md section 10): the clause's calendar and,
-    on a pausable clause, the ticket's pauses; elapsed time without them. With it, the ids of
-    the pauses and resumes before it that paused or resumed the ticket."""
+    on a pausable clause, the ticket's pauses before its first ``measure`` (later ones change
+    neither the verdict nor, as the engine keeps it, the deadline shown); elapsed time without
+    them. With it, the ids of the pauses and resumes before it that paused or resumed the ticket."""
     opened_at = story.opened[0]
     within = span_us(clause.within)
     hours: OpenHours = AlwaysOpen()
@@ -187,7 +192,8 @@ def _deadline(
     log = PauseLog()
     if clause.pausable:
         for event in tickets:
-            if event.ticket_id == story.ticket_id and event.action in ("paused", "resumed"):
+            before = measure is None or to_us(event.at) < measure
+            if event.ticket_id == story.ticket_id and event.action in ("paused", "resumed") and before:
                 log.add((to_us(event.at), event.event_id, event.action == "paused"))
     due = deadline(opened_at, log, within, hours)
     return due, decisive_toggles(opened_at, log if log.toggles else None, due)
