@@ -247,8 +247,12 @@ class ResponseClauseState:
             return
         settles = self.settles_at(key)
         verdict = self._verdict(ticket, settled)
-        # a missed ticket waits for its first response (for the statement) until its period settles
-        waiting = verdict is not None and not verdict[1] and ticket.first_measure is None
+        # a decided ticket waits until its first response is before the settled point (an
+        # earlier one, or one at the same instant with a smaller id, could still come): its line
+        # names that response whatever the arrival order; a missed one without a response waits
+        # for it (for the statement) until its period settles
+        measure = ticket.first_measure
+        waiting = verdict is not None and (measure is None or measure >= settled)
         if settled >= settles or (verdict is not None and not waiting):
             self._settle(ticket_id, ticket, settled)
         elif ticket.pauses is not None:
