@@ -392,12 +392,12 @@ class ResponseClauseState:
             measure, measure_event = None, None  # came after the period settled
         # the deadline as it stood at the first measure: later pauses and resumes change
         # nothing (they may come after the ticket settled), nor the verdict
-        pauses = (
-            ticket.pauses.before(measure)
-            if ticket.pauses is not None and measure is not None
-            else ticket.pauses
-        )
-        due = deadline(opened_at, pauses, self.within, self.hours)
+        pauses = ticket.pauses
+        if pauses is None:
+            due = self.deadline_of(ticket)
+        else:
+            pauses = pauses.before(measure) if measure is not None else pauses
+            due = deadline(opened_at, pauses, self.within, self.hours)
         toggles = tuple(decisive_toggles(opened_at, pauses, due))
         return (ticket_id, priority, opened_at, opened_event, measure, measure_event, due, on_time, toggles)
 
