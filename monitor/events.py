@@ -226,12 +226,10 @@ _plain_moments: dict[str, tuple[datetime, int]] = {}  # text -> (moment, µs): s
 
 
 def _plain_moment(text: object) -> tuple[datetime, int] | None:
-    """A timestamp in the usual shape with its year in range, or None (pydantic decides)."""
+    """A timestamp in the usual shape with its year in range, or None (pydantic decides);
+    kept in ``_plain_moments``."""
     if type(text) is not str:
         return None
-    known = _plain_moments.get(text)
-    if known is not None:
-        return known
     if _PLAIN_TIMESTAMP.fullmatch(text) is None or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
         return None
     try:
@@ -245,17 +243,23 @@ def _plain_moment(text: object) -> tuple[datetime, int] | None:
 
 
 def _plain_requests(raw: bytes | str) -> RequestsEvent | None:
-    """A requests event in its usual shape, or None when pydantic should decide."""
+    """A valid requests event in its usual shape, or None when pydantic should decide (and
+    explain what is wrong): this path only accepts, it never refuses."""
+    known = _plain_moments
     try:
         document = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    if type(document) is not dict or document.get("type") != "requests":
-        return None
-    get = document.get
-    total, failed, event_id, service = get("total"), get("failed"), get("event_id"), get("service")
+        event_id, kind, service = document["event_id"], document["type"], document["service"]
+        total, failed = document["total"], document["failed"]
+        start_text, end_text, at_text = document["start"], document["end"], document["at"]
+        start = known.get(start_text) or _plain_moment(start_text)  # mostly seen before
+        end = known.get(end_text) or _plain_moment(end_text)
+        at = known.get(at_text) or _plain_moment(at_text)
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None  # not an object with these fields (a list or a string raises TypeError)
     if (
-        type(total) is not int
+        kind != "requests"
+        or type(document) is not dict
+        or type(total) is not int
         or type(failed) is not int
         or not 0 <= failed <= total <= MAX_REQUESTS
         or type(event_id) is not str
@@ -264,14 +268,12 @@ def _plain_requests(raw: bytes | str) -> RequestsEvent | None:
         or not 0 < len(service) <= 256
     ):
         return None
-    start, end, at = _plain_moment(get("start")), _plain_moment(get("end")), _plain_moment(get("at"))
     if start is None or end is None or at is None:
         return None
-    event = RequestsEvent(event_id, service, start[0], end[0], total, failed, at[0], start[1], end[1], at[1])
-    if end[1] <= start[1]:
-        raise InvalidEvent("field 'end': must be after 'start'")
-    _check_requests(event)  # the years were checked with the timestamps
-    return event
+    start_us, end_us, at_us = start[1], end[1], at[1]
+    if not start_us < end_us <= start_us - start_us % MINUTE_US + MINUTE_US or at_us < end_us:
+        return None  # the checks of ``_check_requests``, refused with their reason by the full path
+    return RequestsEvent(event_id, service, start[0], end[0], total, failed, at[0], start_us, end_us, at_us)
 
 
 def _decoded(value: StatusEvent | MaintenanceEvent | TicketEvent | _RequestsFields) -> Event:
