@@ -26,6 +26,7 @@ class ContractCalendar:
         self.ends_at = self._local_midnight(last) if last else None
         self._first = (first.year, first.month)
         self._bounds: dict[PeriodKey, tuple[int, int]] = {}
+        self._last_found: tuple[int, int, PeriodKey] = (0, 0, "")  # bounds and key ``key_of`` found last
 
     def _local_midnight(self, day: date) -> int:
         # fold=0 resolves a midnight that falls in a DST gap with the earlier offset (PEP 495)
@@ -50,8 +51,13 @@ class ContractCalendar:
         """The period holding an instant, or None outside the effective dates."""
         if instant < self.starts_at or (self.ends_at is not None and instant >= self.ends_at):
             return None
+        start, end, key = self._last_found
+        if start <= instant < end:  # folds and scans ask about the same month many times
+            return key
         local = from_us(instant).astimezone(self._zone)
-        return f"{local.year:04d}-{local.month:02d}"
+        key = f"{local.year:04d}-{local.month:02d}"
+        self._last_found = (*self.bounds(key), key)
+        return key
 
     def keys_from(self, first: PeriodKey | None = None) -> Iterator[PeriodKey]:
         """Periods in order from ``first`` (default: the first period) to the effective end."""
