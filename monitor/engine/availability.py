@@ -68,7 +68,11 @@ class RequestLog:
         """``(interval index, total, failed)`` of the intervals in ``[lo, hi)`` (interval
         indices) that hold requests, in order."""
         first, last = lo * minutes_per_interval, hi * minutes_per_interval
-        found = sorted(m for m in self.minutes if first <= m < last)
+        minutes = self.minutes
+        if last - first <= len(minutes):  # a fold of the last hour or so: walk its minutes
+            found = [m for m in range(first, last) if m in minutes]
+        else:
+            found = sorted(m for m in minutes if first <= m < last)
         current, total, failed = -1, 0, 0
         for minute in found:
             index = minute // minutes_per_interval
@@ -83,9 +87,11 @@ class RequestLog:
             yield current, total, failed
 
     def drop_before(self, minute: int) -> None:
-        if self.minutes and min(self.minutes) < minute:
-            self.minutes = {m: c for m, c in self.minutes.items() if m >= minute}
-            self.ids = {m: i for m, i in self.ids.items() if m >= minute}
+        minutes, ids = self.minutes, self.ids
+        for stale in [m for m in minutes if m < minute]:
+            del minutes[stale]
+        for stale in [m for m in ids if m < minute]:
+            del ids[stale]
 
 
 class RateSum:
@@ -209,6 +215,7 @@ class AvailabilityClauseState:
         above = clause.error_rate_above_percent
         self._above = Fraction(above) / 100 if above is not None else None
         self._target = Fraction(clause.target_percent)
+        self._allowed_share = 1 - self._target / 100  # of the eligible intervals: the budget
         self._dip_below = self._target + response_margin(clause.target_percent, at_risk_budget_percent)
         self.folded_to: int | None = None  # interval index: every interval before it is folded
         self.totals: dict[PeriodKey, PeriodTotals] = {}
@@ -277,6 +284,7 @@ class AvailabilityClauseState:
                 figures = totals[key] = PeriodTotals()
             figures.eligible += count
         size, above, min_requests = self.interval, self._above, self._min_requests
+        dips = scan.dips if self.clause.method == "request_ratio" else None
         pieces = list(self._pieces(lo, hi))  # (period, first interval, end interval), in order
         piece = cut = 0
         for index, total, failed in self.log.intervals(lo, hi, self.minutes_per_interval):
@@ -300,8 +308,8 @@ class AvailabilityClauseState:
                 figures.rate.add(failed, total)
                 if above is not None and failed * above.denominator > above.numerator * total:
                     self._down(index, key, failed, total, scan)
-            if scan.dips is not None and key not in scan.dips:
-                self._check_dip(key, figures, scan.dips)
+            if dips is not None and key not in dips:
+                self._check_dip(key, figures, dips)
         if scan.run.start is not None and scan.run.end < hi * size:  # (``_down`` may replace the run)
             self._end_run(scan)
 
@@ -340,10 +348,9 @@ class AvailabilityClauseState:
         self, key: PeriodKey, figures: PeriodTotals, dips: dict[PeriodKey, dict[str, Any]]
     ) -> None:
         """request_ratio: the first time, in interval order, the ratio so far is below target + margin."""
-        if self.clause.method != "request_ratio":
-            return
-        attained = Fraction(100 * (figures.total - figures.failed), figures.total)
-        if attained < self._dip_below:
+        below = self._dip_below
+        if 100 * (figures.total - figures.failed) * below.denominator < below.numerator * figures.total:
+            attained = Fraction(100 * (figures.total - figures.failed), figures.total)
             dips[key] = {
                 "requests": figures.total,
                 "failed_requests": figures.failed,
@@ -423,7 +430,7 @@ class AvailabilityClauseState:
     def budget(self, key: PeriodKey) -> Fraction:
         """downtime_intervals and mean_error_rate: (1 − target) × the whole period's eligible
         intervals (in intervals, or in summed rates)."""
-        return (1 - self._target / 100) * self.whole_period_eligible(key)
+        return self._allowed_share * self.whole_period_eligible(key)
 
     def status(self, key: PeriodKey, totals: PeriodTotals) -> tuple[Fraction, bool]:
         """Share of the budget used and whether the period can no longer be met; for
@@ -441,15 +448,13 @@ class AvailabilityClauseState:
         """The budget notices true of a period's settled totals (not request_ratio's)."""
         if self.clause.method == "request_ratio":
             return []
+        if (totals.down if self.counts_downtime else totals.rate.numerator) == 0:
+            return []  # nothing spent
         budget = self.budget(key)
         share = Fraction(threshold) / 100 * budget
         if self.counts_downtime:
-            if totals.down == 0:
-                return []
             at_risk, breached = totals.down >= share, totals.down > budget
         else:
-            if totals.rate.numerator == 0:
-                return []
             at_risk, breached = totals.rate.at_least(share), totals.rate.above(budget)
         return [
             kind for kind, true in ((NoticeType.AT_RISK, at_risk), (NoticeType.BREACHED, breached)) if true
