@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.contract import Contract
 from monitor.engine import DEFAULT_LATENESS, DEFAULT_MAX_FUTURE_SKEW, Engine, Outcome
+from monitor.engine.core import APPLIED
 from monitor.events import InvalidEvent, decode_event
 from monitor.timeutil import format_instant, span_us, to_us
 
@@ -36,6 +37,7 @@ def run_engine(
     lines and lines refused as ``future`` (after ``not_after``, microseconds since the epoch)."""
     apply = engine.apply
     tally: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+    applied = 0  # most lines: counted apart, by the engine's one APPLIED verdict
     for number, line in enumerate(lines, start=1):
         try:
             verdict = apply(decode_event(line), not_after)
@@ -43,6 +45,9 @@ def run_engine(
             if line.strip():
                 tally[Outcome.INVALID] += 1
                 report.invalid_lines.append((number, error.reason))
+            continue
+        if verdict is APPLIED:
+            applied += 1
             continue
         outcome = verdict.outcome
         tally[outcome] += 1
@@ -52,6 +57,7 @@ def run_engine(
             report.future_lines.append((number, verdict.reason or "future"))
         elif outcome is Outcome.LATE:
             report.late_lines.append((number, verdict.reason or "late"))
+    tally[Outcome.APPLIED] += applied
     report.outcomes.update({outcome: count for outcome, count in tally.items() if count})
 
 

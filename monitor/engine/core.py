@@ -256,7 +256,9 @@ class Engine:
             folded = [m for m in (s.folded_minute for s in availability) if m is not None]
             if folded:
                 self._requests[service].drop_before(min(folded))
-        self._seen = {k: v for k, v in self._seen.items() if v >= upto}
+        seen = self._seen
+        for stale in [event_id for event_id, key_time in seen.items() if key_time < upto]:
+            del seen[stale]
         self._settled = upto
 
     # output --------------------------------------------------------------------------
