@@ -21,6 +21,7 @@ from alerting.metrics import Metrics
 from monitor.contract import Contract
 from monitor.engine import Outcome, Verdict
 from monitor.settings import Settings, Topics
+from monitor.stream.acks import AfterWritten
 from monitor.stream.clocks import IdleRule, is_clock_message, let_caught_up_sources_follow
 from monitor.stream.control import RefusedControl, read_clock
 from monitor.stream.deadletter import dead_letter_key, dead_letter_value
@@ -85,7 +86,8 @@ class InputReader:
         self.deadletter = deadletter  # where refused inputs go
         self._max_skew_us = span_us(settings.max_future_skew)
         self._metrics = metrics
-        self._unacked: dict[PartitionKey, list[faust.EventT]] = {}
+        self._unacked: dict[PartitionKey, list[faust.EventT]] = {}  # inputs of the open batch
+        self._acks = AfterWritten()  # inputs of written batches, until the broker has them
         # deliveries of the notices and dead letters an unwritten journal batch caused
         self._unsent: dict[PartitionKey, list[Awaitable[Any]]] = {}
         self._unstored: dict[PartitionKey, list[dict[str, Any]]] = {}  # notices, likewise
@@ -99,6 +101,7 @@ class InputReader:
             return None
         key = (stream, tp.partition)
         self._unacked.pop(key, None)
+        self._acks.forget(key)
         self._unsent.pop(key, None)
         self._unstored.pop(key, None)
         self._batch_started.pop(key, None)
@@ -122,7 +125,8 @@ class InputReader:
         return processor
 
     async def consume(self, stream: faust.Stream[bytes]) -> None:
-        """The agent. Inputs are acknowledged only once the journal batch holding them is written."""
+        """The agent. Inputs are acknowledged only once the journal batch holding them is written
+        (by a task of their own: the agent reads on meanwhile)."""
         manual = stream.noack()
         async for event in manual.events():
             message = event.message
@@ -150,9 +154,7 @@ class InputReader:
             ):
                 await self._until_sent(key)
                 processor.flush()  # while an input of this partition is current: right changelog partition
-                await self._state.written()
-                for done in unacked:
-                    await manual.ack(done)
+                await self._acks.ack_when_written(key, self._state.written(), unacked, manual)
                 self._unacked[key] = []
                 self._batch_started.pop(key, None)
 

@@ -7,12 +7,14 @@ after 0.1 s without a send, and does not count the record its sender is still ha
 aiokafka. A worker killed in that gap would have committed inputs whose journal never reached
 the changelog, and its successor would never apply them. (Found by reading faust's source while
 chasing a lost outage on Kafka; that loss turned out to have another cause, the README's open
-takeover bug.) So the input agent waits for its own writes instead.
+takeover bug.) So the input agent acknowledges a batch's inputs only once its own writes are
+done (``monitor.stream.acks``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import faust
@@ -33,14 +35,13 @@ class StateTable(faust.Table):
             receipts[:] = [r for r in receipts if not r.done()]
         return receipt
 
-    async def written(self) -> None:
-        """Return once the broker has every changelog write made so far; raises if one failed."""
+    def written(self) -> Awaitable[Any]:
+        """Done once the broker has every changelog write made so far (not those made after this
+        call); raises if one failed."""
         receipts = self._receipts()
-        if not receipts:
-            return
         waiting = list(receipts)
         receipts.clear()
-        await asyncio.gather(*waiting)
+        return asyncio.gather(*waiting)
 
     def _receipts(self) -> list[FutureMessage]:
         # faust's Table has a long keyword-only constructor; a lazily made list spares re-stating it
