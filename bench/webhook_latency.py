@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +52,9 @@ PARTITIONS = 4
 JANUARY = datetime(2026, 1, 1, tzinfo=UTC)
 BUDGET = timedelta(minutes=223, seconds=12)  # 0.5% of 744 h
 SECRET_ENV = "SLAMON_BENCH_WEBHOOK_SECRET"
+LAG_GAUGE = "slamon_consumer_lag_messages"
+WARM_UP_MIN_SECONDS = 20.0
+WARM_UP_MAX_SECONDS = 180.0
 
 
 def services_on(partition: int, count: int, prefix: str, exclude: bool = False) -> list[str]:
@@ -218,6 +222,7 @@ def main() -> int:
         f"subscriptions:\n  - name: bench\n    url: http://127.0.0.1:{receiver.port}/hook\n"
         f"    secret_env: {SECRET_ENV}\n    types: [sla.breached]\n"
     )
+    metrics_port = free_port()
     with bench_broker(args.broker, work) as broker:
         print(f"broker: {describe(broker)}", flush=True)
         asyncio.run(create_topics(broker.bootstrap, dict.fromkeys(Topics().all(), PARTITIONS)))
@@ -230,7 +235,7 @@ def main() -> int:
             "SLAMON_CONTRACTS": str(work / "contracts"),
             "SLAMON_ALLOWED_LATENESS": "0s",
             "SLAMON_IDLE_TIMEOUT": "1h",
-            "SLAMON_METRICS_PORT": "0",
+            "SLAMON_METRICS_PORT": str(metrics_port),
             "SLAMON_WEB_PORT": str(free_port()),
             "SLAMON_DATA_DIR": str(work / "data"),
             "SLAMON_SUBSCRIPTIONS": str(work / "subscriptions.yaml"),
@@ -241,7 +246,7 @@ def main() -> int:
             [sys.executable, "-m", "monitor.cli", "worker"], env=env, stdout=log, stderr=log
         )
         try:
-            return asyncio.run(run(args, broker.bootstrap, receiver, samples, background))
+            return asyncio.run(run(args, broker.bootstrap, receiver, samples, background, metrics_port))
         finally:
             worker.terminate()
             try:
@@ -251,14 +256,48 @@ def main() -> int:
             receiver.server.shutdown()
 
 
+def input_lag(metrics_port: int) -> int | None:
+    """Records the worker has left to process on its input partitions (its lag gauge), or None
+    while it does not export one."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return None
+    lags = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(LAG_GAUGE + "{")]
+    return int(sum(lags)) if lags else None
+
+
+async def caught_up(metrics_port: int, load: int) -> float:
+    """Wait (at least ``WARM_UP_MIN_SECONDS``, at most ``WARM_UP_MAX_SECONDS``) until the worker's
+    input lag is under a tenth of a second of the background load; returns the seconds waited.
+    The samples measure the worker at the background rate, not reading what queued while it started."""
+    began = time.monotonic()
+    await asyncio.sleep(WARM_UP_MIN_SECONDS)
+    while time.monotonic() - began < WARM_UP_MAX_SECONDS:
+        lag = await asyncio.to_thread(input_lag, metrics_port)
+        if lag is not None and lag <= load / 10:
+            break
+        await asyncio.sleep(1.0)
+    else:
+        print(f"the worker did not catch up with the background load in {WARM_UP_MAX_SECONDS} s")
+    return time.monotonic() - began
+
+
 async def run(
-    args: argparse.Namespace, bootstrap: str, receiver: Receiver, samples: list[str], background: list[str]
+    args: argparse.Namespace,
+    bootstrap: str,
+    receiver: Receiver,
+    samples: list[str],
+    background: list[str],
+    metrics_port: int,
 ) -> int:
     stop = asyncio.Event()
     load = asyncio.create_task(
         background_load(bootstrap, args.broker, Topics().uptime, background, args.load, stop)
     )
-    await asyncio.sleep(20)  # the worker joins its group and reaches the background load
+    waited = await caught_up(metrics_port, args.load)  # the worker joins its group and catches up
+    print(f"worker caught up with the background load after {waited:.0f} s", flush=True)
     print(f"background load: {args.load} events/s; {len(samples)} samples", flush=True)
     began = time.monotonic()
     latencies = await measure(args, bootstrap, receiver, samples)
@@ -266,7 +305,7 @@ async def run(
     baseline = await broker_round_trips(bootstrap, args.broker, 100)
     stop.set()
     sent = await load
-    achieved = sent / (time.monotonic() - began + 20)
+    achieved = sent / (time.monotonic() - began + waited)
     print(f"background events sent: {sent:,} (about {achieved:,.0f}/s over the run)")
     if len(latencies) < 2:
         print("too few webhooks arrived to measure")
