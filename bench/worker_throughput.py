@@ -10,7 +10,9 @@ broker (Apache Kafka by default, or the bundled one):
   first batch arrived);
 - a no-op faust agent and `slamon worker`: progress is read from the group's committed
   offsets, so both are timed the same way: events / (time all offsets were committed - time
-  the first one was).
+  the first one was). Each one's CPU time (user + system, all its threads) over the same stretch
+  is printed per event too: on a shared machine a process may get a fraction of a core, and the
+  CPU figure says what the worker costs whatever its neighbours do.
 """
 
 from __future__ import annotations
@@ -97,7 +99,17 @@ async def raw_consumer_rate(bootstrap: str, topic: str, total: int) -> float:
         await consumer.stop()
 
 
-def timed_run(command: list[str], env: dict[str, str], bootstrap: str, group: str, total: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_run(
+    command: list[str], env: dict[str, str], bootstrap: str, group: str, total: int
+) -> tuple[float, float]:
+    """Events/s and CPU microseconds per event (all its threads) of a consumer reading the backlog,
+    both from its first committed offset to its last."""
     partitions = [TopicPartition(env.get("SLAMON_TOPIC_UPTIME", "sla.uptime"), p) for p in range(PARTITIONS)]
     log = Path(env["SLAMON_DATA_DIR"] + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -111,10 +123,13 @@ def timed_run(command: list[str], env: dict[str, str], bootstrap: str, group: st
             done = asyncio.run(committed(bootstrap, group, partitions))
             now = time.monotonic()
             if done and first is None:
-                first = (now, done)
+                first = (now, done, cpu_seconds(process.pid))
             if done >= total:
                 assert first is not None
-                return (done - first[1]) / (now - first[0]) if now > first[0] else float("nan")
+                events = done - first[1]
+                rate = events / (now - first[0]) if now > first[0] else float("nan")
+                cpu_us = (cpu_seconds(process.pid) - first[2]) / events * 1e6 if events else float("nan")
+                return rate, cpu_us
             time.sleep(0.5)
         raise SystemExit(f"{group}: not done in time")
     finally:
@@ -140,6 +155,7 @@ def main() -> None:
                 "SLAMON_DATABASE": f"sqlite:///{work / 'ledger.db'}",
                 "SLAMON_PARTITIONS": str(PARTITIONS),
                 "SLAMON_IDLE_TIMEOUT": "10m",
+                "SLAMON_METRICS_PORT": "0",  # another worker on this machine may hold the default
                 "PYTHONPATH": str(REPO),
             }
         )
@@ -154,7 +170,7 @@ def main() -> None:
         print(f"produced {args.events:,} events in {time.perf_counter() - started:.1f} s", flush=True)
 
         raw = asyncio.run(raw_consumer_rate(broker.bootstrap, settings.topics.uptime, args.events))
-        noop = timed_run(
+        noop, noop_cpu = timed_run(
             [sys.executable, str(REPO / "bench" / "noop_app.py")],
             env
             | {
@@ -166,7 +182,7 @@ def main() -> None:
             "bench-noop",
             args.events,
         )
-        worker = timed_run(
+        worker, worker_cpu = timed_run(
             [sys.executable, "-m", "monitor.cli", "worker"],
             env
             | {
@@ -178,10 +194,12 @@ def main() -> None:
             "bench-worker",
             args.events,
         )
+    print(f"load average at the end: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     print(f"raw aiokafka consumer: {raw:>10,.0f} events/s")
-    print(f"no-op faust agent    : {noop:>10,.0f} events/s")
-    print(f"slamon worker        : {worker:>10,.0f} events/s")
+    print(f"no-op faust agent    : {noop:>10,.0f} events/s   {noop_cpu:6.0f} us CPU/event")
+    print(f"slamon worker        : {worker:>10,.0f} events/s   {worker_cpu:6.0f} us CPU/event")
     print(f"ratio worker/no-op   : {worker / noop:.3f}   (target >= 0.8)")
+    print(f"CPU per event no-op/worker: {noop_cpu / worker_cpu:.3f}   (the same ratio by CPU time)")
     print(f"ratio no-op/raw      : {noop / raw:.3f}   (what faust itself costs)")
 
 
