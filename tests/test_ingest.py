@@ -138,7 +138,9 @@ def test_a_broken_json_array_is_refused_whole(ingest: Ingest) -> None:
     assert "not a JSON array" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("token", [None, "wrong", TOKEN + "x", TOKEN[:-1]])
+@pytest.mark.parametrize(
+    "token", [None, "wrong", TOKEN + "x", TOKEN[:-1]], ids=["none", "wrong", "longer", "shorter"]
+)  # ids: the tokens are random, and parallel workers must collect the same names
 def test_a_missing_or_wrong_token_is_refused_and_nothing_is_produced(
     ingest: Ingest, token: str | None
 ) -> None:

@@ -48,8 +48,9 @@ def ledger_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def slamon(*args: str) -> subprocess.CompletedProcess[str]:
+    # 300 s: a limit for a hung command; `report --all` as PDF took over 60 s on a loaded machine
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=60
+        [sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=300
     )
 
 
