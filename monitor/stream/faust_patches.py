@@ -225,10 +225,16 @@ async def fetch_again_from(consumer: Any, tp: TP, position: int) -> None:
     reading with records left in it (its open issues #175 and #640 report partitions that stop
     being consumed). It is taken out of faust's "buffered" set (which holds fetching back),
     resumed, sought to ``position``, and faust's "last read" offset is set to just before it,
-    as faust keeps it (else the records from ``position`` on would look read already)."""
+    as faust keeps it (else the records from ``position`` on would look read already).
+
+    The seek runs on faust's consumer thread (``seek_wait``): faust 0.15.3's ``Consumer.seek``
+    calls aiokafka from the calling thread, whose fetcher may be handing out records on the
+    consumer thread at that moment. (A ``KeyError`` in aiokafka's ``fetched_records`` that
+    stopped faust's fetcher was seen on an overloaded machine, where the watchdog ran this
+    often; this cross-thread seek is the likely cause.)"""
     consumer._buffered_partitions.discard(tp)
     consumer.resume_partitions({tp})
-    await consumer.seek(tp, position)
+    await consumer.seek_wait({tp: position})
     consumer._read_offset[tp] = position - 1 if position > 0 else None
 
 
