@@ -6,9 +6,9 @@ flush does not wait for the table's changelog writes: ``ProducerBuffer.flush_atm
 after 0.1 s without a send, and does not count the record its sender is still handing to
 aiokafka. A worker killed in that gap would have committed inputs whose journal never reached
 the changelog, and its successor would never apply them. (Found by reading faust's source while
-chasing a lost outage on Kafka; that loss turned out to have another cause, the README's open
-takeover bug.) So the input agent acknowledges a batch's inputs only once its own writes are
-done (``monitor.stream.acks``).
+chasing a lost outage on Kafka; that loss turned out to have another cause, aiokafka's seek
+that leaves never-committed partitions alone, fixed in ``faust_patches``.) So the input agent
+acknowledges a batch's inputs only once its own writes are done (``monitor.stream.acks``).
 """
 
 from __future__ import annotations
