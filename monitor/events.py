@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
+import msgspec
 import orjson
 from pydantic import (
     AwareDatetime,
@@ -215,21 +216,45 @@ def _check_requests(event: RequestsEvent) -> None:
         raise InvalidEvent("field 'at': the counts cannot be taken before 'end'")
 
 
-# The usual shape of a requests event, read without pydantic: whole seconds, "T", "Z" or
-# "+HH:MM". Anything else goes through pydantic, which accepts more and explains refusals;
-# what this path accepts, pydantic accepts with the same values.
+# The usual shape of status and requests events, read without pydantic: exactly the fields
+# the event type has (no others), whole-second timestamps with "T" and "Z" or "+HH:MM".
+# msgspec reads such a line straight into a typed record; anything else (an extra field, a
+# number where text belongs, another timestamp shape, ...) goes through pydantic, which
+# accepts more and explains refusals. What this path accepts, pydantic accepts with the same
+# values (the tests compare the two).
 _PLAIN_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)")
+_UsualText = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+_UsualCount = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUESTS)]
+
+
+class _UsualRequests(msgspec.Struct, tag_field="type", tag="requests", forbid_unknown_fields=True):
+    event_id: _UsualText
+    service: _UsualText
+    start: str
+    end: str
+    total: _UsualCount
+    failed: _UsualCount
+    at: str
+
+
+class _UsualStatus(msgspec.Struct, tag_field="type", tag="status", forbid_unknown_fields=True):
+    event_id: _UsualText
+    service: _UsualText
+    status: Literal["up", "down"]
+    at: str
+
+
+_USUAL = msgspec.json.Decoder(_UsualRequests | _UsualStatus)
+_STATUS = StatusEvent.__pydantic_validator__
 
 
 _PLAIN_MOMENTS_KEPT = 4096
 _plain_moments: dict[str, tuple[datetime, int]] = {}  # text -> (moment, µs): stamps repeat a lot
 
 
-def _plain_moment(text: object) -> tuple[datetime, int] | None:
+def _plain_moment(text: str) -> tuple[datetime, int] | None:
     """A timestamp in the usual shape with its year in range, or None (pydantic decides);
     kept in ``_plain_moments``."""
-    if type(text) is not str:
-        return None
     if _PLAIN_TIMESTAMP.fullmatch(text) is None or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
         return None
     try:
@@ -242,38 +267,35 @@ def _plain_moment(text: object) -> tuple[datetime, int] | None:
     return known
 
 
-def _plain_requests(raw: bytes | str) -> RequestsEvent | None:
-    """A valid requests event in its usual shape, or None when pydantic should decide (and
-    explain what is wrong): this path only accepts, it never refuses."""
+def _usual_requests(usual: _UsualRequests) -> RequestsEvent | None:
+    """The requests event, or None when pydantic should decide (and explain what is wrong):
+    this path only accepts, it never refuses."""
     known = _plain_moments
-    try:
-        document = orjson.loads(raw)
-        event_id, kind, service = document["event_id"], document["type"], document["service"]
-        total, failed = document["total"], document["failed"]
-        start_text, end_text, at_text = document["start"], document["end"], document["at"]
-        start = known.get(start_text) or _plain_moment(start_text)  # mostly seen before
-        end = known.get(end_text) or _plain_moment(end_text)
-        at = known.get(at_text) or _plain_moment(at_text)
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None  # not an object with these fields (a list or a string raises TypeError)
-    if (
-        kind != "requests"
-        or type(document) is not dict
-        or type(total) is not int
-        or type(failed) is not int
-        or not 0 <= failed <= total <= MAX_REQUESTS
-        or type(event_id) is not str
-        or not 0 < len(event_id) <= 256
-        or type(service) is not str
-        or not 0 < len(service) <= 256
-    ):
-        return None
-    if start is None or end is None or at is None:
+    start = known.get(usual.start) or _plain_moment(usual.start)  # mostly seen before
+    end = known.get(usual.end) or _plain_moment(usual.end)
+    at = known.get(usual.at) or _plain_moment(usual.at)
+    if start is None or end is None or at is None or usual.failed > usual.total:
         return None
     start_us, end_us, at_us = start[1], end[1], at[1]
     if not start_us < end_us <= start_us - start_us % MINUTE_US + MINUTE_US or at_us < end_us:
         return None  # the checks of ``_check_requests``, refused with their reason by the full path
+    event_id, service, total, failed = usual.event_id, usual.service, usual.total, usual.failed
     return RequestsEvent(event_id, service, start[0], end[0], total, failed, at[0], start_us, end_us, at_us)
+
+
+def _usual_status(usual: _UsualStatus) -> StatusEvent | None:
+    """The status event, validated by pydantic from its fields with ``at`` already read, or
+    None when pydantic should read the whole line (another timestamp shape)."""
+    at = _plain_moments.get(usual.at) or _plain_moment(usual.at)
+    if at is None:
+        return None
+    fields: dict[str, object] = {"event_id": usual.event_id, "type": "status", "service": usual.service}
+    fields["status"], fields["at"] = usual.status, at[0]
+    try:
+        event: StatusEvent = _STATUS.validate_python(fields)
+    except _ValidationError:
+        return None  # read again from the line, to name what is wrong
+    return event
 
 
 def _decoded(value: StatusEvent | MaintenanceEvent | TicketEvent | _RequestsFields) -> Event:
@@ -286,16 +308,18 @@ def _decoded(value: StatusEvent | MaintenanceEvent | TicketEvent | _RequestsFiel
 
 def decode_event(raw: bytes | str) -> Event:
     """Parse and validate one JSON event; raise InvalidEvent with a readable reason."""
-    if (b'"requests"' if type(raw) is bytes else '"requests"') in raw:  # type: ignore[operator]
-        plain = _plain_requests(raw)
-        if plain is not None:
-            return plain
-    return decode_with_pydantic(raw)
+    try:
+        usual = _USUAL.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # not the usual shape, or not valid: pydantic says why
+        return decode_with_pydantic(raw)
+    event = _usual_requests(usual) if type(usual) is _UsualRequests else _usual_status(usual)
+    return event if event is not None else decode_with_pydantic(raw)
 
 
 def decode_with_pydantic(raw: bytes | str) -> Event:
-    """``decode_event`` without the quick path for requests events: what the quick path
-    accepts, this accepts with the same values (the tests compare the two)."""
+    """``decode_event`` without the quick path for status and requests events in their usual
+    shape: what the quick path accepts, this accepts with the same values (the tests compare
+    the two)."""
     try:
         event = _decoded(_EVENT.validate_json(raw))
     except _ValidationError as error:

@@ -332,7 +332,6 @@ counts = st.one_of(st.integers(-2, 10**12 + 2), st.sampled_from([1.0, 2.5, True,
 
 
 names = st.sampled_from(["e", "", "x" * 256, "x" * 257, "é" * 256, 5, None, ["e"]])
-REQUESTS_FIELDS = ("event_id", "type", "service", "start", "end", "total", "failed", "at")
 
 
 OFFSETS = [timedelta(0), timedelta(hours=2), timedelta(hours=-5, minutes=-30), timedelta(hours=14)]
@@ -352,33 +351,20 @@ def stamp_text(instant: datetime, offset: timedelta, shape: str) -> str:
     return text
 
 
-@st.composite
-def requests_lines(draw: st.DrawFn) -> str | bytes:
-    """Valid requests events in several shapes, then up to two fields wrong, missing or
-    repeated, extra fields, any order, and other JSON values; as text or bytes."""
-    minute = draw(st.integers(0, 2 * 10**8)) * 60  # seconds since the epoch, to about year 2350
-    start = datetime.fromtimestamp(minute + draw(st.sampled_from([0, 0, 0, 0, 30])), UTC)
-    end = datetime.fromtimestamp(minute + draw(st.sampled_from([60, 60, 60, 59, 61])), UTC)
-    at = end + timedelta(seconds=draw(st.sampled_from([0, 0, 0, 1, 3600, -1])))
-    shapes = st.sampled_from(["Z", "Z", "offset", "offset", "offset", "space", "fraction", "naive"])
-    offsets = st.sampled_from(OFFSETS)
-    total = draw(st.integers(0, 10**12))
-    fields: dict[str, Any] = {
-        "event_id": draw(st.sampled_from(["e", "x" * 256, "é" * 256, "x" * 257, ""])),
-        "type": "requests",
-        "service": "api",
-        "start": stamp_text(start, draw(offsets), draw(shapes)),
-        "end": stamp_text(end, draw(offsets), draw(shapes)),
-        "total": total,
-        "failed": draw(st.integers(0, total)),
-        "at": stamp_text(at, draw(offsets), draw(shapes)),
-    }
+SHAPES = st.sampled_from(["Z", "Z", "offset", "offset", "offset", "space", "fraction", "naive"])
+
+
+def mangled_line(
+    draw: st.DrawFn, fields: dict[str, Any], wrong: dict[str, st.SearchStrategy[Any]]
+) -> str | bytes:
+    """``fields`` as a JSON line after up to two of them are made wrong (from ``wrong``, or a
+    timestamp or count) or dropped, extra fields added, a key repeated, in any order, or
+    another JSON value; as text or bytes."""
     changed = draw(st.sampled_from([0, 0, 0, 1, 2]))
-    for name in draw(st.sets(st.sampled_from(REQUESTS_FIELDS), min_size=changed, max_size=changed)):
+    for name in draw(st.sets(st.sampled_from(sorted(fields)), min_size=changed, max_size=changed)):
         if draw(st.booleans()):
             del fields[name]
         else:
-            wrong = {"event_id": names, "service": names, "type": st.sampled_from(["status", "Requests", 1])}
             fields[name] = draw(wrong.get(name, st.one_of(timestamps, counts)))
     pairs = list(fields.items()) + draw(st.lists(st.tuples(st.just("note"), counts), max_size=2))
     if pairs and draw(st.booleans()):  # a repeated key: JSON leaves it open, both keep the last one
@@ -388,6 +374,49 @@ def requests_lines(draw: st.DrawFn) -> str | bytes:
     text = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in pairs) + "}"
     text = draw(st.sampled_from([text] * 12 + ["[" + text + "]", '"requests"', text[:-1], text + " "]))
     return text.encode() if draw(st.booleans()) else text
+
+
+@st.composite
+def requests_lines(draw: st.DrawFn) -> str | bytes:
+    """Valid requests events in several shapes, then mangled (``mangled_line``)."""
+    minute = draw(st.integers(0, 2 * 10**8)) * 60  # seconds since the epoch, to about year 2350
+    start = datetime.fromtimestamp(minute + draw(st.sampled_from([0, 0, 0, 0, 30])), UTC)
+    end = datetime.fromtimestamp(minute + draw(st.sampled_from([60, 60, 60, 59, 61])), UTC)
+    at = end + timedelta(seconds=draw(st.sampled_from([0, 0, 0, 1, 3600, -1])))
+    offsets = st.sampled_from(OFFSETS)
+    total = draw(st.integers(0, 10**12))
+    fields: dict[str, Any] = {
+        "event_id": draw(st.sampled_from(["e", "x" * 256, "é" * 256, "x" * 257, ""])),
+        "type": "requests",
+        "service": "api",
+        "start": stamp_text(start, draw(offsets), draw(SHAPES)),
+        "end": stamp_text(end, draw(offsets), draw(SHAPES)),
+        "total": total,
+        "failed": draw(st.integers(0, total)),
+        "at": stamp_text(at, draw(offsets), draw(SHAPES)),
+    }
+    wrong = {"event_id": names, "service": names, "type": st.sampled_from(["status", "Requests", 1])}
+    return mangled_line(draw, fields, wrong)
+
+
+@st.composite
+def status_lines(draw: st.DrawFn) -> str | bytes:
+    """Valid status events (heartbeats) in several shapes, then mangled (``mangled_line``)."""
+    at = datetime.fromtimestamp(draw(st.integers(-(10**9), 12 * 10**9)), UTC)  # years 1938 to 2350
+    fields: dict[str, Any] = {
+        "event_id": draw(st.sampled_from(["e", "x" * 256, "é" * 256, "x" * 257, ""])),
+        "type": "status",
+        "service": draw(st.sampled_from(["api", "é" * 256, "x" * 257])),
+        "status": draw(st.sampled_from(["up", "down"])),
+        "at": stamp_text(at, draw(st.sampled_from(OFFSETS)), draw(SHAPES)),
+    }
+    wrong = {
+        "event_id": names,
+        "service": names,
+        "type": st.sampled_from(["requests", "Status", 1]),
+        "status": st.sampled_from(["Up", "", "down ", None, 1, ["up"]]),
+    }
+    return mangled_line(draw, fields, wrong)
 
 
 def decoded_outcome(decode: Any, line: str | bytes) -> Any:
@@ -419,6 +448,24 @@ def test_the_quick_decoder_agrees_with_pydantic_on_any_shape(line: str | bytes) 
     offsets); what it leaves to pydantic is refused or accepted there, with the reason."""
     quick = decoded_outcome(decode_event, line)
     assert quick == decoded_outcome(decode_with_pydantic, line)
+    hypothesis_event(f"accepted: {quick != 'invalid'}")  # shown by --hypothesis-show-statistics
+
+
+def status_outcome(decode: Any, line: str | bytes) -> Any:
+    try:
+        event = decode(line)
+    except InvalidEvent:
+        return "invalid"
+    return type(event), event, event.at.utcoffset()  # equal fields, and the same offset too
+
+
+@settings(max_examples=500, deadline=None)
+@given(status_lines())
+def test_the_quick_status_decoder_agrees_with_pydantic_on_any_shape(line: str | bytes) -> None:
+    """Heartbeats: the quick path accepts a line only if pydantic accepts it, with an equal
+    event (and offset); what it leaves to pydantic is refused or accepted there, with the reason."""
+    quick = status_outcome(decode_event, line)
+    assert quick == status_outcome(decode_with_pydantic, line)
     hypothesis_event(f"accepted: {quick != 'invalid'}")  # shown by --hypothesis-show-statistics
 
 
