@@ -123,8 +123,12 @@ class NoticeWatch:
 
     def failed_requests(self, service: str, start: int) -> None:
         """Requests failed at ``start``: look once the interval holding it has settled."""
-        for index, size in self._by_requests.get(service, ()):
-            self._wake(index, start - start % size + size + self.lateness)
+        for index, size in self._by_requests.get(service, ()):  # ``_wake``, inline: per event
+            clock = start - start % size + size + self.lateness
+            watched = self.watched[index]
+            if clock < watched.due:
+                watched.due = clock
+                heapq.heappush(self._heap, (clock, index))
 
     def maintenance(self, service: str, clock: int) -> None:
         """A new announcement can shrink a period's budget: look again at the next clock."""
