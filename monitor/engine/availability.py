@@ -40,12 +40,13 @@ class RequestLog:
     ``keep_ids`` (a downtime_intervals clause names the events at its down runs' edges), the
     ids of their events."""
 
-    __slots__ = ("ids", "keep_ids", "minutes")
+    __slots__ = ("dropped_to", "ids", "keep_ids", "minutes")
 
     def __init__(self) -> None:
         self.minutes: dict[int, list[int]] = {}  # epoch minute -> [total, failed]
         self.keep_ids = False
         self.ids: dict[int, list[str]] = {}  # epoch minute -> ids of its events
+        self.dropped_to: int | None = None  # no minute before it is held (None: not known)
 
     def add(self, minute: int, total: int, failed: int, event_id: str | None = None) -> None:
         counts = self.minutes.get(minute)
@@ -87,11 +88,19 @@ class RequestLog:
             yield current, total, failed
 
     def drop_before(self, minute: int) -> None:
-        minutes, ids = self.minutes, self.ids
-        for stale in [m for m in minutes if m < minute]:
-            del minutes[stale]
-        for stale in [m for m in ids if m < minute]:
-            del ids[stale]
+        """Forget the minutes before ``minute``. The caller promises that no minute before it
+        is added later (they are folded: an event for one would be late)."""
+        minutes, ids, start = self.minutes, self.ids, self.dropped_to
+        if start is not None and minute - start <= len(minutes):  # the last hour or so: walk it
+            for stale in range(start, minute):
+                minutes.pop(stale, None)
+                ids.pop(stale, None)
+        else:
+            for stale in [m for m in minutes if m < minute]:
+                del minutes[stale]
+            for stale in [m for m in ids if m < minute]:
+                del ids[stale]
+        self.dropped_to = minute if start is None else max(start, minute)
 
 
 class RateSum:
@@ -223,6 +232,8 @@ class AvailabilityClauseState:
         self.runs: dict[PeriodKey, list[RunLine]] = {}  # settled run lines, per period
         self.dips: dict[PeriodKey, dict[str, Any]] = {}  # request_ratio: first dip below the margin
         self._whole: dict[PeriodKey, tuple[int, int]] = {}  # (announcements seen, eligible intervals)
+        # (eligible intervals, threshold, budget, at-risk share of it): the watch asks often
+        self._limits: dict[PeriodKey, tuple[int, Decimal, Fraction, Fraction]] = {}
 
     @property
     def counts_downtime(self) -> bool:
@@ -432,6 +443,16 @@ class AvailabilityClauseState:
         intervals (in intervals, or in summed rates)."""
         return self._allowed_share * self.whole_period_eligible(key)
 
+    def _risk_limits(self, key: PeriodKey, threshold: Decimal) -> tuple[Fraction, Fraction]:
+        """The period's budget and the share of it at which it is at risk, kept until the
+        period's eligible intervals (announced maintenance) or the threshold change."""
+        eligible = self.whole_period_eligible(key)
+        cached = self._limits.get(key)
+        if cached is None or cached[0] != eligible or cached[1] != threshold:
+            budget = self._allowed_share * eligible
+            cached = self._limits[key] = (eligible, threshold, budget, Fraction(threshold) / 100 * budget)
+        return cached[2], cached[3]
+
     def status(self, key: PeriodKey, totals: PeriodTotals) -> tuple[Fraction, bool]:
         """Share of the budget used and whether the period can no longer be met; for
         request_ratio, the share of the room between 100 and the target, and below target now."""
@@ -450,8 +471,7 @@ class AvailabilityClauseState:
             return []
         if (totals.down if self.counts_downtime else totals.rate.numerator) == 0:
             return []  # nothing spent
-        budget = self.budget(key)
-        share = Fraction(threshold) / 100 * budget
+        budget, share = self._risk_limits(key, threshold)
         if self.counts_downtime:
             at_risk, breached = totals.down >= share, totals.down > budget
         else:

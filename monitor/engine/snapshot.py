@@ -106,6 +106,7 @@ def _log_data(log: RequestLog) -> list[list[Any]]:
 def _restore_log(log: RequestLog, data: list[list[Any]]) -> None:
     log.minutes = {minute: [total, failed] for minute, total, failed, *_ in data}
     log.ids = {line[0]: list(line[3]) for line in data if len(line) > 3 and line[3]}
+    log.dropped_to = None  # not known: the first drop looks at every minute
 
 
 def _availability_data(state: AvailabilityClauseState) -> dict[str, Any]:
