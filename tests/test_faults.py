@@ -112,6 +112,7 @@ def test_a_burst_queued_while_the_worker_is_stopped_is_caught_up_with_nothing_la
     live.wait_for(lambda: settled(live, expected), 600, lambda: explain(live, expected))
     late = late_counts(scrape(live.metrics_ports[-1]))
     assert not late, late
+    assert "never reached the agent" not in live.full_logs()
 
 
 def scrape(port: int) -> str:

@@ -140,6 +140,10 @@ class InputReader:
             key = (kind, message.partition)
             processor = self._processor(kind, message.partition)
             self._idle.heard(message.tp)
+            expected = self._positions.expected_next(message.tp)
+            if message.offset > expected:
+                never = (expected, message.offset - 1)
+                log.warning("%s: offsets %d-%d never reached the agent", message.tp, *never)
             self._positions.processed(message.tp, message.offset)
             await self._process(processor, key, event)
             unacked = self._unacked.setdefault(key, [])

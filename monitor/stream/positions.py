@@ -61,6 +61,15 @@ class Positions:
             highwater = self._end_offsets.get(tp)  # a partition never fetched from: asked directly
         return highwater
 
+    def expected_next(self, tp: TP) -> int:
+        """The offset the agent should be handed next: the one after the last it processed since
+        the partition was assigned, else the committed one. Unlike ``next_to_process`` this is
+        not conservative: a record past it means the records in between never reached the agent."""
+        last = self._processed.get(tp)
+        if last is not None:
+            return last + 1
+        return committed_offset(self._app.consumer, tp) or 0
+
     def next_to_process(self, tp: TP) -> int:
         return next_unread(self._processed.get(tp), committed_offset(self._app.consumer, tp))
 

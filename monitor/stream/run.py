@@ -23,6 +23,7 @@ from monitor.settings import Settings
 from monitor.stream.app import Worker
 from monitor.stream.faust_patches import (
     fix_faust_recovery_seek_order,
+    fix_fetch_of_paused_partitions,
     fix_seek_to_committed_without_commit,
     shorten_fetch_wait,
 )
@@ -51,6 +52,7 @@ def run_worker(
     asyncio.run(create_topics(settings.bootstrap, topics, settings.replication, **aiokafka_options(settings)))
     fix_faust_recovery_seek_order()
     fix_seek_to_committed_without_commit()
+    fix_fetch_of_paused_partitions()
     if settings.broker_kind == "dev":
         shorten_fetch_wait()
     ledger = Ledger(settings.database, contracts)
