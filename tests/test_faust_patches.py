@@ -20,19 +20,26 @@ RECORDS = 200
 TwoPartitions = tuple[AIOKafkaConsumer, TopicPartition, TopicPartition]
 
 
-@pytest_asyncio.fixture(loop_scope="function")  # the consumer lives on the test's own loop
-async def fetched_ahead(dev_broker: DevBroker) -> AsyncIterator[tuple[AIOKafkaConsumer, TopicPartition]]:
-    """A group consumer that has fetched past the start of a one-partition topic, committing nothing."""
-    topic = f"seek-{uuid.uuid4().hex[:10]}"
-    await create_topics(dev_broker.bootstrap, {topic: 1})
-    producer = AIOKafkaProducer(bootstrap_servers=dev_broker.bootstrap)
+async def topic_with_records(bootstrap: str, prefix: str, partitions: int) -> str:
+    """A new topic with ``RECORDS`` records in each of its ``partitions``."""
+    topic = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    await create_topics(bootstrap, {topic: partitions})
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for number in range(RECORDS):
-            await producer.send(topic, str(number).encode(), partition=0)
+            for partition in range(partitions):
+                await producer.send(topic, str(number).encode(), partition=partition)
         await producer.flush()
     finally:
         await producer.stop()
+    return topic
+
+
+@pytest_asyncio.fixture(loop_scope="function")  # the consumer lives on the test's own loop
+async def fetched_ahead(dev_broker: DevBroker) -> AsyncIterator[tuple[AIOKafkaConsumer, TopicPartition]]:
+    """A group consumer that has fetched past the start of a one-partition topic, committing nothing."""
+    topic = await topic_with_records(dev_broker.bootstrap, "seek", partitions=1)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=dev_broker.bootstrap,
@@ -95,21 +102,9 @@ async def test_aiokafka_alone_leaves_a_partition_never_committed_where_it_was(
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def two_partitions(
-    dev_broker: DevBroker,
-) -> AsyncIterator[tuple[AIOKafkaConsumer, TopicPartition, TopicPartition]]:
+async def two_partitions(dev_broker: DevBroker) -> AsyncIterator[TwoPartitions]:
     """A consumer assigned both partitions of a topic with ``RECORDS`` records in each, at their start."""
-    topic = f"fetch-{uuid.uuid4().hex[:10]}"
-    await create_topics(dev_broker.bootstrap, {topic: 2})
-    producer = AIOKafkaProducer(bootstrap_servers=dev_broker.bootstrap)
-    await producer.start()
-    try:
-        for number in range(RECORDS):
-            for partition in (0, 1):
-                await producer.send(topic, str(number).encode(), partition=partition)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    topic = await topic_with_records(dev_broker.bootstrap, "fetch", partitions=2)
     consumer = AIOKafkaConsumer(bootstrap_servers=dev_broker.bootstrap, enable_auto_commit=False)
     await consumer.start()
     reading, paused = TopicPartition(topic, 0), TopicPartition(topic, 1)
