@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -278,18 +278,43 @@ class Demo:
 
     # stopping ----------------------------------------------------------------------
     def stop(self) -> None:
-        for process in (self.ingest, self.worker):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+        """Stop the ingest service and the worker (SIGTERM, SIGKILL after 30 s), then the
+        receiver and the broker; further SIGINT/SIGTERM are ignored until that is done."""
+        with _signals_ignored(signal.SIGINT, signal.SIGTERM):
+            self._stop_processes()
         if self.receiver is not None:
             self.receiver.stop()
         if self.broker is not None:
             self.broker.stop()
+
+    def _stop_processes(self) -> None:
+        running = [p for p in (self.ingest, self.worker) if p is not None and p.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _signals_ignored(*signals: signal.Signals) -> Iterator[None]:
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _interrupt(*_: object) -> None:
+    """SIGTERM handler: stop the demo wherever it is, as Ctrl-C does (while the stream is fed,
+    asyncio's SIGINT handler cancels the feed, so its producer closes cleanly)."""
+    if not callable(signal.getsignal(signal.SIGINT)):  # ignored, e.g. started in the background
+        raise KeyboardInterrupt
+    signal.raise_signal(signal.SIGINT)
 
 
 class DemoError(RuntimeError):
@@ -325,8 +350,7 @@ def where_to_look(database: str, contracts: Path, workdir: Path) -> dict[str, st
 
 
 def run_demo(demo: Demo) -> int:
-    stopping = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.start()
         demo.feed()
@@ -334,8 +358,8 @@ def run_demo(demo: Demo) -> int:
         demo.summary()
         if not demo.exit_when_done:
             out("\nThe worker keeps running (metrics stay live). Press Ctrl-C to stop everything.")
-            while not stopping.wait(1.0):
-                pass
+            while True:
+                time.sleep(3600)
         return 0
     except KeyboardInterrupt:
         out("\nStopping ...")
