@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, PlainSerializer, TypeAdapter
 _SHORT = re.compile(r"^(\d+)(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ISO = TypeAdapter(timedelta)
+_CALENDAR_UNITS = re.compile(r"^P[^T]*[YM]")  # years or months before the time part
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -23,6 +24,10 @@ def parse_duration(value: Any) -> timedelta:
     short = _SHORT.match(text)
     if short:
         return timedelta(seconds=int(short.group(1)) * _UNIT_SECONDS[short.group(2)])
+    if _CALENDAR_UNITS.match(text):
+        raise ValueError(
+            f"invalid duration {value!r}: years and months have no fixed length; write days, like 'P30D'"
+        )
     if text.startswith("P"):
         try:
             parsed = _ISO.validate_python(text)
@@ -36,6 +41,12 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
+    """The duration in the shortest form ``parse_duration`` reads back to the same value: a
+    fraction of a second is kept (ISO 8601, ``PT0.5S``), so two different durations never
+    print alike (the terms' fingerprints digest this form)."""
+    if value.microseconds:
+        whole = value.days * 86400 + value.seconds
+        return f"PT{whole}.{value.microseconds:06d}".rstrip("0") + "S"
     seconds = int(value.total_seconds())
     for unit in ("d", "h", "m"):
         size = _UNIT_SECONDS[unit]
