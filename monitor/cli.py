@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.durations import parse_duration
+from monitor.jsonl import lines_of
 from monitor.loader import load_contracts
 from monitor.settings import DEFAULT_CONTRACTS
 
@@ -66,7 +67,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail(f"cannot read events file {events}: {error.strerror}")
     with handle:
         try:
-            report = replay(loaded.contracts, handle, args.as_of, args.allowed_lateness, args.max_future_skew)
+            report = replay(
+                loaded.contracts, lines_of(handle), args.as_of, args.allowed_lateness, args.max_future_skew
+            )
         except ReplayError as error:
             return _fail(str(error))
     out = sys.stdout
@@ -407,7 +410,7 @@ def _explain_events(args: argparse.Namespace, contracts_dir: Path, explain):  # 
             args.contract,
             args.clause,
             args.period,
-            handle,
+            lines_of(handle),
             args.as_of,
             args.allowed_lateness,
             source=f"a replay of {events}",

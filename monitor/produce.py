@@ -12,6 +12,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from monitor.broker import create_topics
+from monitor.jsonl import lines_of
 from monitor.kafka_security import aiokafka_options
 from monitor.settings import Settings
 
@@ -90,4 +91,4 @@ async def produce_lines(settings: Settings, lines: Iterable[bytes]) -> Counter[s
 
 def produce_file(settings: Settings, path: Path) -> Counter[str]:
     with path.open("rb") as handle:
-        return asyncio.run(produce_lines(settings, handle))
+        return asyncio.run(produce_lines(settings, lines_of(handle)))

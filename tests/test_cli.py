@@ -431,6 +431,23 @@ def test_blank_lines_are_ignored(tmp_path: Path, contracts: Path, capsys: pytest
         assert err == expected_err == "events: applied 11\n"
 
 
+def test_a_byte_order_mark_does_not_cost_the_first_event(
+    tmp_path: Path, contracts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a UTF-8 BOM (Windows editors write one) is not part of the first line (RFC 8259 lets
+    # parsers ignore it); elsewhere in the file it stays what it is: an invalid line
+    clean = write_events(tmp_path, EVENTS, "clean.jsonl")
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + clean.read_bytes())
+    _, expected_out, expected_err = replay(capsys, contracts, clean)
+    assert replay(capsys, contracts, marked) == (0, expected_out, expected_err)
+    inside = tmp_path / "inside.jsonl"
+    inside.write_bytes(clean.read_bytes() + b"\xef\xbb\xbf" + EVENTS[0].encode() + b"\n")
+    code, _, err = replay(capsys, contracts, inside)
+    assert code == 0
+    assert f"invalid event on line {len(EVENTS) + 1}" in err
+
+
 def test_many_invalid_lines_are_summarised(
     tmp_path: Path, contracts: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

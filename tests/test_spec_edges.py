@@ -56,16 +56,25 @@ def _plus_1us(text: str) -> str:
     return (datetime.fromisoformat(text) + timedelta(microseconds=1)).isoformat()
 
 
+def _figures(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "final"}
+
+
 RESTART_EVERY = 1500  # lines between two snapshots of the restored path
 
 
 def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
     """The records of a plain replay, after checking that two other paths give the same ones:
-    replay with clock events every 10 minutes (the engine folds settled time all along), and
-    an engine fed the same ticked lines, snapshotted and restored every ``RESTART_EVERY`` lines
-    (the live worker's restart path). For cases where nothing is late."""
+    replay with clock events every 10 minutes (the engine folds settled time all along), an
+    engine fed the same ticked lines, snapshotted and restored every ``RESTART_EVERY`` lines
+    (the live worker's restart path), and replay without lateness, ticked. For cases where
+    nothing is late."""
     plain = run(acme, lines, as_of)
     assert run(acme, lines, as_of, ticked=True).report.records == plain.report.records
+    # no lateness at all: everything before the clock is settled and folded at each tick
+    # (finality comes earlier, the figures are the same)
+    eager = run(acme, lines, as_of, ticked=True, lateness=timedelta(0)).report.records
+    assert [_figures(r) for r in eager] == [_figures(r) for r in plain.report.records]
     engine = Engine([acme])
     for number, line in enumerate(with_ticks(lines, as_of), start=1):
         engine.apply(decode_event(line))
@@ -704,3 +713,66 @@ def test_a_fraction_of_a_second_is_part_of_the_terms_fingerprint() -> None:
     }
     assert len({prints["PT0.5S"], prints["PT0.9S"], prints["PT1S"]}) == 3
     assert prints["PT1S"] == prints["1s"]
+
+
+# --- more zones and exact instants -------------------------------------------------------------
+
+SUNDAYS_2H = {"windows": [{"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0;BYSECOND=0", "duration": "2h"}]}
+
+
+def test_request_intervals_in_berlin_on_the_fall_back_month() -> None:
+    # October 2026 in Berlin: 30 Sep 22:00Z .. 31 Oct 23:00Z = 745 h = 2,980 intervals of 15m.
+    # Sunday windows 02:00 local for 2 h: 4, 11, 18 Oct at 00:00Z-02:00Z; 25 Oct 02:00 happens
+    # twice -> fold=0, 00:00Z-02:00Z. 4 x 8 = 32 intervals excluded: E = 2,948.
+    # Failed requests: 25 Oct 01:50Z (interval 01:45, excluded: not down), 02:00Z and 02:20Z
+    # (intervals 02:00 and 02:15, after the window: down). D = 2 -> 100 x 2,946 / 2,948.
+    clause = availability(interval="15m", target=99)
+    acme = contract(clause, effective_from="2026-09-01", maintenance=SUNDAYS_2H)
+    lines = [
+        requests("2026-10-25T01:50:00+00:00", 10, 10),
+        requests("2026-10-25T02:00:00+00:00", 10, 10),
+        requests("2026-10-25T02:20:00+00:00", 10, 10),
+    ]
+    rows = drive(acme, lines, "2026-11-02T00:00:00Z")
+    assert rows.clause("api-availability", "2026-10")["attained_percent"] == float(Fraction(100 * 2946, 2948))
+
+
+def test_a_pause_at_the_opening_instant_counts() -> None:
+    # SPEC 10: pauses at or after the first `opened` count, whatever the event ids. Pausable,
+    # within 1h, UTC. A: opened 10:00Z, paused 10:00Z (id "a-0", before the opening's id),
+    # resumed 12:00Z -> counting from 12:00Z, deadline 13:00Z; answered 13:00Z: on time.
+    # B: paused 09:59Z (before its opening: ignored), opened 10:00Z -> deadline 11:00Z;
+    # answered 11:00:00.000001Z: missed. September 1 of 2.
+    acme = contract(response(within="1h", pausable=True), timezone="UTC", effective_from="2026-09-01")
+    lines = [
+        ticket("B", "paused", "2026-09-10T09:59:00Z"),
+        ticket("A", "paused", "2026-09-10T10:00:00Z", event_id="a-0"),
+        ticket("A", "opened", "2026-09-10T10:00:00Z", event_id="a-1"),
+        ticket("B", "opened", "2026-09-10T10:00:00Z"),
+        ticket("B", "responded", "2026-09-10T11:00:00.000001Z"),
+        ticket("A", "resumed", "2026-09-10T12:00:00Z"),
+        ticket("A", "responded", "2026-09-10T13:00:00Z"),
+    ]
+    rows = drive(acme, lines, "2026-10-20T00:00:00Z")
+    assert rows.clause("support", "2026-09")["attained_percent"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("as_of", "final"), [("2026-11-01T21:29:59.999999Z", False), ("2026-11-01T21:30:00Z", True)]
+)
+def test_a_business_hours_month_settles_past_a_holiday_after_its_end(as_of: str, final: bool) -> None:
+    # Kolkata, open all week 00:00-24:00, 1 Nov 2026 a holiday, within 2h, lateness 1h.
+    # October ends 1 Nov 00:00 IST = 31 Oct 18:30Z. D (a ticket opened then): 1 Nov is closed,
+    # so counting starts 2 Nov 00:00 IST = 1 Nov 18:30Z -> D = 1 Nov 20:30Z. With every ticket
+    # decided, October is final once the settled point (clock - 1h) reaches D: at 21:30Z.
+    calendars = {"desk": {"hours": {"mon-sun": "00:00-24:00"}, "holidays": {"dates": ["2026-11-01"]}}}
+    acme = contract(
+        response(within="2h", calendar="desk"),
+        timezone="Asia/Kolkata",
+        effective_from="2026-10-01",
+        calendars=calendars,
+    )
+    lines = [ticket("T", "opened", "2026-10-10T10:00:00Z"), ticket("T", "responded", "2026-10-10T11:00:00Z")]
+    rows = drive(acme, lines, as_of)
+    assert rows.clause("support", "2026-10")["final"] is final
+    assert rows.contract("2026-10")["final"] is final

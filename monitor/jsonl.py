@@ -1,0 +1,18 @@
+"""Reading JSON Lines files (``slamon replay``, ``produce`` and ``explain --events``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def lines_of(handle: Iterable[bytes]) -> Iterator[bytes]:
+    """The file's lines, with a UTF-8 byte order mark at its start removed (editors on Windows
+    write one; RFC 8259 lets a parser ignore it), so the first event is not lost as invalid."""
+    lines = iter(handle)
+    first = next(lines, None)
+    if first is None:
+        return
+    yield first.removeprefix(UTF8_BOM)
+    yield from lines
