@@ -22,10 +22,12 @@ import yaml
 
 from monitor.cli import main
 from monitor.contract import Contract
-from monitor.engine import Engine
+from monitor.engine import DEFAULT_LATENESS, Engine, Outcome
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import decode_event
 from monitor.loader import load_contract_file
+from monitor.stream.partitions import Stream
+from monitor.stream.processor import PartitionProcessor
 from monitor.terms import month_fingerprint
 from monitor.timeutil import to_us
 from tests.builders import (
@@ -67,7 +69,9 @@ def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
     """The records of a plain replay, after checking that two other paths give the same ones:
     replay with clock events every 10 minutes (the engine folds settled time all along), an
     engine fed the same ticked lines, snapshotted and restored every ``RESTART_EVERY`` lines
-    (the live worker's restart path), and replay without lateness, ticked. For cases where
+    (the live worker's restart path), replay without lateness, ticked, and replay of the file
+    backwards with a lateness long enough for nothing to be late; and the clause records of
+    the live worker's partition processors, restarted every few events. For cases where
     nothing is late."""
     plain = run(acme, lines, as_of)
     assert run(acme, lines, as_of, ticked=True).report.records == plain.report.records
@@ -75,6 +79,9 @@ def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
     # (finality comes earlier, the figures are the same)
     eager = run(acme, lines, as_of, ticked=True, lateness=timedelta(0)).report.records
     assert [_figures(r) for r in eager] == [_figures(r) for r in plain.report.records]
+    # the file backwards, with a lateness that lets every event count: the same figures
+    backwards = run(acme, lines[::-1], as_of, lateness=timedelta(days=800)).report.records
+    assert [_figures(r) for r in backwards] == [_figures(r) for r in plain.report.records]
     engine = Engine([acme])
     for number, line in enumerate(with_ticks(lines, as_of), start=1):
         engine.apply(decode_event(line))
@@ -84,7 +91,52 @@ def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
             engine = restored
     engine.advance(moment(as_of))
     assert [r.to_record() for r in engine.results(to_us(moment(as_of)))] == plain.report.records
+    clause_records = [r for r in plain.report.records if r["record"] == "clause"]
+    assert sorted(_live_records(acme, lines, as_of), key=_order) == sorted(clause_records, key=_order)
     return plain
+
+
+def _order(record: dict[str, Any]) -> tuple[str, str]:
+    return record["clause"], record["period"]
+
+
+SOURCES = {"status": "uptime", "maintenance": "maintenance", "requests": "requests", "ticket": "tickets"}
+
+
+def _live_records(acme: Contract, lines: list[str], as_of: str) -> list[dict[str, Any]]:
+    """The clause records of the live worker's partition processors (one partition per stream),
+    fed the lines in file order, each source's clock moved to the largest `at` read so far,
+    journalled and restarted from their store every few events."""
+    store: dict[str, Any] = {}
+
+    def processors() -> dict[Stream, PartitionProcessor]:
+        return {
+            Stream.UPTIME: PartitionProcessor(
+                Stream.UPTIME, 0, 1, [acme], DEFAULT_LATENESS, store, 4, ("uptime", "maintenance", "requests")
+            ),
+            Stream.TICKETS: PartitionProcessor(
+                Stream.TICKETS, 0, 1, [acme], DEFAULT_LATENESS, store, 4, ("tickets",)
+            ),
+        }
+
+    live = processors()
+    clock: dict[Stream, int] = {}
+    for number, line in enumerate(lines, start=1):
+        document = json.loads(line)
+        source = SOURCES[document["type"]]
+        stream = Stream.TICKETS if source == "tickets" else Stream.UPTIME
+        assert live[stream].handle(line, source).verdict.outcome is Outcome.APPLIED
+        clock[stream] = max(clock.get(stream, 0), to_us(moment(document["at"])))
+        live[stream].advance(clock[stream])
+        if number % 3 == 0:
+            for processor in live.values():
+                processor.flush()
+            live = processors()  # a restart: snapshot plus journal
+    records = []
+    for processor in live.values():
+        processor.advance(to_us(moment(as_of)))
+        records += [r.to_record() for r in processor.clause_results()]
+    return records
 
 
 # --- month boundaries in zones off the hour ---------------------------------------------------
@@ -776,3 +828,35 @@ def test_a_business_hours_month_settles_past_a_holiday_after_its_end(as_of: str,
     rows = drive(acme, lines, as_of)
     assert rows.clause("support", "2026-10")["final"] is final
     assert rows.contract("2026-10")["final"] is final
+
+
+def test_min_outage_measures_the_whole_span_including_excluded_time() -> None:
+    # SPEC 4: a down span is a maximal interval of status down; min_outage judges its whole
+    # length; downtime is the part outside excluded time. UTC, min_outage 5m, window
+    # 10 Sep 10:00-10:08Z. Down 09:58-10:10Z: 12 min >= 5m -> counts 09:58-10:00 and
+    # 10:08-10:10 = 4 min (its parts outside the window are each shorter than 5m).
+    # Down 11:00-11:04Z: 4 min < 5m -> ignored. Eligible 720 h - 8 min.
+    window = {"windows": [{"start": "2026-09-10T10:00:00Z", "end": "2026-09-10T10:08:00Z"}]}
+    acme = contract(uptime(min_outage="5m"), timezone="UTC", effective_from="2026-09-01", maintenance=window)
+    lines = [
+        *outage("2026-09-10T09:58:00Z", "2026-09-10T10:10:00Z"),
+        *outage("2026-09-10T11:00:00Z", "2026-09-10T11:04:00Z"),
+    ]
+    rows = drive(acme, lines, "2026-10-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(720 * H - 8 * M, 4 * M)
+
+
+def test_an_announcement_made_after_its_start_never_excludes() -> None:
+    # announced_min_notice 0s: start - at >= 0 holds for an announcement at or before the start.
+    # M1 10:00-11:00Z announced 10:00Z (notice 0): excluded. M2 12:00-13:00Z announced
+    # 12:30Z (after its start: notice -30 min): not excluded. Down 10:00-11:00 and
+    # 12:00-13:00: 1 h counts; eligible 719 h.
+    acme = contract(timezone="UTC", effective_from="2026-09-01", maintenance={"announced_min_notice": "0s"})
+    lines = [
+        maintenance("2026-09-10T10:00:00Z", "2026-09-10T11:00:00Z", "2026-09-10T10:00:00Z"),
+        *outage("2026-09-10T10:00:00Z", "2026-09-10T11:00:00Z"),
+        *outage("2026-09-10T12:00:00Z", "2026-09-10T13:00:00Z"),
+        maintenance("2026-09-10T12:00:00Z", "2026-09-10T13:00:00Z", "2026-09-10T12:30:00Z"),
+    ]
+    rows = drive(acme, sorted(lines, key=lambda line: json.loads(line)["at"]), "2026-10-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(719 * H, 1 * H)
