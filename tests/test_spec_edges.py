@@ -860,3 +860,24 @@ def test_an_announcement_made_after_its_start_never_excludes() -> None:
     ]
     rows = drive(acme, sorted(lines, key=lambda line: json.loads(line)["at"]), "2026-10-02T00:00:00Z")
     assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(719 * H, 1 * H)
+
+
+def test_santiago_a_contract_starting_on_a_missing_midnight_and_a_window_in_the_repeated_hour() -> None:
+    # America/Santiago 2026: 6 Sep 00:00 (-04) jumps to 01:00 (-03), so midnight does not exist;
+    # 4 Apr 24:00 (-03) goes back to 23:00 (-04), so 23:00-24:00 on 4 Apr happens twice.
+    # From 6 Sep: the first period starts at 6 Sep 00:00 with fold=0 (-04) = 04:00Z and ends
+    # 1 Oct 00:00 (-03) = 03:00Z: 24 d 23 h = 599 h. Daily window at 00:00 for 1 h, DTSTART the
+    # missing midnight: 6 Sep 04:00-05:00Z, then 7..30 Sep 03:00-04:00Z: 25 h; eligible 574 h.
+    # Down 6 Sep 04:30-05:30Z: 05:00-05:30 counts, 30 min.
+    midnight = {"windows": [{"rrule": "FREQ=DAILY;BYHOUR=0;BYMINUTE=0;BYSECOND=0", "duration": "1h"}]}
+    acme = contract(timezone="America/Santiago", effective_from="2026-09-06", maintenance=midnight)
+    rows = drive(acme, outage("2026-09-06T04:30:00Z", "2026-09-06T05:30:00Z"), "2026-10-03T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-09")["attained_percent"] == pct(574 * H, 30 * M)
+    # April: 1 Apr 00:00 (-03) = 03:00Z .. 1 May 00:00 (-04) = 04:00Z: 721 h. Daily window at
+    # 23:30 for 30 min: 30 windows, 15 h; on 4 Apr 23:30 happens twice -> fold=0, the first
+    # (-03): 5 Apr 02:30-03:00Z. Down 5 Apr 02:30-03:30Z: 03:00-03:30 counts (fold=1 would
+    # put the window at 03:30Z and count the whole hour). Eligible 706 h.
+    late = {"windows": [{"rrule": "FREQ=DAILY;BYHOUR=23;BYMINUTE=30;BYSECOND=0", "duration": "30m"}]}
+    acme = contract(timezone="America/Santiago", effective_from="2026-04-01", maintenance=late)
+    rows = drive(acme, outage("2026-04-05T02:30:00Z", "2026-04-05T03:30:00Z"), "2026-05-03T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-04")["attained_percent"] == pct(706 * H, 30 * M)
