@@ -881,3 +881,41 @@ def test_santiago_a_contract_starting_on_a_missing_midnight_and_a_window_in_the_
     acme = contract(timezone="America/Santiago", effective_from="2026-04-01", maintenance=late)
     rows = drive(acme, outage("2026-04-05T02:30:00Z", "2026-04-05T03:30:00Z"), "2026-05-03T00:00:00Z")
     assert rows.clause("api-uptime", "2026-04")["attained_percent"] == pct(706 * H, 30 * M)
+
+
+def test_an_amended_maintenance_key_is_replaced_whole() -> None:
+    # SPEC 12: a replaced key is replaced whole. Base: announced_min_notice 48h. From 1 Feb,
+    # "Windows only" sets maintenance to a one-off window 10 Feb 00:00-01:00Z and no notice rule,
+    # so announced maintenance is no longer excluded. UTC.
+    # January: maintenance 10 Jan 10:00-11:00Z announced 3 days ahead: excluded; down over it:
+    #   nothing counts; eligible 743 h.
+    # February: the same announcement for 10 Feb: not excluded -> 1 h counts; the window
+    #   10 Feb 00:00-01:00 is excluded: eligible 671 h.
+    amendment = {
+        "effective_from": "2026-02-01",
+        "title": "Windows only",
+        "maintenance": {"windows": [{"start": "2026-02-10T00:00:00Z", "end": "2026-02-10T01:00:00Z"}]},
+    }
+    acme = contract(timezone="UTC", maintenance={"announced_min_notice": "48h"}, amendments=[amendment])
+    lines = []
+    for month in ("01", "02"):
+        start, end = f"2026-{month}-10T10:00:00Z", f"2026-{month}-10T11:00:00Z"
+        lines += [maintenance(start, end, f"2026-{month}-07T10:00:00Z"), *outage(start, end)]
+    rows = drive(acme, sorted(lines, key=lambda line: json.loads(line)["at"]), "2026-03-02T00:00:00Z")
+    assert rows.clause("api-uptime", "2026-01")["attained_percent"] == pct(743 * H, 0)
+    assert rows.clause("api-uptime", "2026-02")["attained_percent"] == pct(671 * H, 1 * H)
+
+
+def test_a_response_dated_before_the_opening_is_on_time() -> None:
+    # SPEC 4 bounds the first measure event only by opened + within. UTC, within 1h.
+    # T: responded 09:59Z, opened 10:00Z -> on time. U: opened 10:00Z, responded 11:00:00.000001Z
+    # -> missed. September 1 of 2.
+    acme = contract(response(within="1h"), timezone="UTC", effective_from="2026-09-01")
+    lines = [
+        ticket("T", "responded", "2026-09-10T09:59:00Z"),
+        ticket("T", "opened", "2026-09-10T10:00:00Z"),
+        ticket("U", "opened", "2026-09-10T10:00:00Z"),
+        ticket("U", "responded", "2026-09-10T11:00:00.000001Z"),
+    ]
+    rows = drive(acme, lines, "2026-10-03T00:00:00Z")
+    assert rows.clause("support", "2026-09")["attained_percent"] == 50.0
