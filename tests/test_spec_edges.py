@@ -25,7 +25,10 @@ from monitor.contract import Contract
 from monitor.engine import DEFAULT_LATENESS, Engine, Outcome
 from monitor.engine.snapshot import export_state, restore_state
 from monitor.events import decode_event
+from monitor.explain import explain_from_events
 from monitor.loader import load_contract_file
+from monitor.statements.build import build_statement
+from monitor.statements.render import FORMATS, render
 from monitor.stream.partitions import Stream
 from monitor.stream.processor import PartitionProcessor
 from monitor.terms import month_fingerprint
@@ -71,8 +74,8 @@ def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
     engine fed the same ticked lines, snapshotted and restored every ``RESTART_EVERY`` lines
     (the live worker's restart path), replay without lateness, ticked, and replay of the file
     backwards with a lateness long enough for nothing to be late; and the clause records of
-    the live worker's partition processors, restarted every few events. For cases where
-    nothing is late."""
+    the live worker's partition processors, restarted every few events; and ``slamon explain``
+    derives every clause's figure again without refusing. For cases where nothing is late."""
     plain = run(acme, lines, as_of)
     assert run(acme, lines, as_of, ticked=True).report.records == plain.report.records
     # no lateness at all: everything before the clock is settled and folded at each tick
@@ -91,9 +94,30 @@ def drive(acme: Contract, lines: list[str], as_of: str) -> Records:
             engine = restored
     engine.advance(moment(as_of))
     assert [r.to_record() for r in engine.results(to_us(moment(as_of)))] == plain.report.records
+    _statements_render(acme, engine, plain.report.records, moment(as_of))
     clause_records = [r for r in plain.report.records if r["record"] == "clause"]
     assert sorted(_live_records(acme, lines, as_of), key=_order) == sorted(clause_records, key=_order)
+    for record in clause_records:  # explain derives each figure again and refuses if it differs
+        explanation = explain_from_events(
+            [acme], "acme", record["clause"], record["period"], lines, moment(as_of)
+        )
+        assert explanation.sections[-1].heading == "Credit owed"
     return plain
+
+
+def _statements_render(
+    acme: Contract, engine: Engine, records: list[dict[str, Any]], clock: datetime
+) -> None:
+    """Every month's statement builds from the engine's records and details and renders in
+    each text format, with the contract record's amount."""
+    details = engine.clause_details(to_us(clock), periods=36)
+    for record in (r for r in records if r["record"] == "contract"):
+        period = record["period"]
+        mine = {d.clause: {"final": d.final, "details": d.data} for d in details if d.period == period}
+        statement = build_statement(acme, period, records, mine, clock)
+        assert str(statement.credit_amount) == record["credit_amount"]
+        for fmt in FORMATS:
+            assert render(statement, fmt)
 
 
 def _order(record: dict[str, Any]) -> tuple[str, str]:
@@ -919,3 +943,28 @@ def test_a_response_dated_before_the_opening_is_on_time() -> None:
     ]
     rows = drive(acme, lines, "2026-10-03T00:00:00Z")
     assert rows.clause("support", "2026-09")["attained_percent"] == 50.0
+
+
+def test_easter_in_new_south_wales_across_the_end_of_dst() -> None:
+    # Sydney, mon-fri 09:00-17:00, public holidays of AU/NSW: Good Friday 3 Apr 2026 to Easter
+    # Monday 6 Apr are closed; DST ends on 5 Apr (+11 -> +10). within 2h.
+    # Opened Thu 2 Apr 16:00 AEDT (05:00Z): 1 h until 17:00 AEDT (06:00Z); then closed until
+    # Tue 7 Apr 09:00 AEST (6 Apr 23:00Z) + 1 h -> deadline 7 Apr 00:00Z.
+    # A answered at the deadline, B 1 us later: April 1 of 2.
+    calendars = {
+        "support": {"hours": {"mon-fri": "09:00-17:00"}, "holidays": {"country": "AU", "subdivision": "NSW"}}
+    }
+    acme = contract(
+        response(within="2h", calendar="support"),
+        timezone="Australia/Sydney",
+        effective_from="2026-03-01",
+        calendars=calendars,
+    )
+    lines = [
+        ticket("A", "opened", "2026-04-02T16:00:00+11:00"),
+        ticket("B", "opened", "2026-04-02T16:00:00+11:00"),
+        ticket("A", "responded", "2026-04-07T00:00:00Z"),
+        ticket("B", "responded", "2026-04-07T00:00:00.000001Z"),
+    ]
+    rows = drive(acme, lines, "2026-06-01T00:00:00Z")
+    assert rows.clause("support", "2026-04")["attained_percent"] == 50.0
