@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import sys
@@ -66,12 +67,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"cannot read events file {events}: {error.strerror}")
     with handle:
+        gc.freeze()  # the modules and contracts live to the end: full collections pass them by
         try:
             report = replay(
                 loaded.contracts, lines_of(handle), args.as_of, args.allowed_lateness, args.max_future_skew
             )
         except ReplayError as error:
             return _fail(str(error))
+        finally:
+            gc.unfreeze()
     out = sys.stdout
     for record in report.records:
         out.write(json.dumps(record) + "\n")

@@ -38,42 +38,68 @@ RunLine = tuple[int, int, int, int, int, tuple[str, ...], tuple[str, ...]]
 class RequestLog:
     """Per-minute request counts of one service for the minutes not folded yet, and, when
     ``keep_ids`` (a downtime_intervals clause names the events at its down runs' edges), the
-    ids of their events."""
+    ids of their events. Counts are plain integers in two maps (requests of every minute
+    with an event, failures of the minutes with some): nothing per event for the garbage
+    collector to track."""
 
-    __slots__ = ("dropped_to", "ids", "keep_ids", "minutes")
+    __slots__ = ("dropped_to", "failures", "ids", "keep_ids", "more_ids", "totals")
 
     def __init__(self) -> None:
-        self.minutes: dict[int, list[int]] = {}  # epoch minute -> [total, failed]
+        self.totals: dict[int, int] = {}  # epoch minute -> requests (every minute with an event)
+        self.failures: dict[int, int] = {}  # epoch minute -> failed requests (only if some)
         self.keep_ids = False
-        self.ids: dict[int, list[str]] = {}  # epoch minute -> ids of its events
+        self.ids: dict[int, str] = {}  # epoch minute -> id of its first event
+        self.more_ids: dict[int, list[str]] = {}  # epoch minute -> ids of its later events, if any
         self.dropped_to: int | None = None  # no minute before it is held (None: not known)
 
     def add(self, minute: int, total: int, failed: int, event_id: str | None = None) -> None:
-        counts = self.minutes.get(minute)
-        if counts is None:
-            self.minutes[minute] = [total, failed]
-        else:
-            counts[0] += total
-            counts[1] += failed
+        totals = self.totals
+        totals[minute] = totals.get(minute, 0) + total
+        if failed:
+            failures = self.failures
+            failures[minute] = failures.get(minute, 0) + failed
         if self.keep_ids and event_id is not None:
-            self.ids.setdefault(minute, []).append(event_id)
+            if minute in self.ids:
+                self.more_ids.setdefault(minute, []).append(event_id)
+            else:
+                self.ids[minute] = event_id
+
+    def counts(self) -> list[tuple[int, int, int]]:
+        """``(minute, total, failed)`` of every minute held, in the order they came."""
+        failures = self.failures
+        return [(minute, total, failures.get(minute, 0)) for minute, total in self.totals.items()]
+
+    def minute_ids(self, minute: int) -> list[str]:
+        """The ids of a minute's events, in the order they came."""
+        first = self.ids.get(minute)
+        return [] if first is None else [first, *self.more_ids.get(minute, ())]
+
+    def restore_ids(self, ids: dict[int, list[str]]) -> None:
+        """Set the ids of the minutes' events (each minute's in the order they came)."""
+        self.ids = {minute: listed[0] for minute, listed in ids.items() if listed}
+        self.more_ids = {minute: listed[1:] for minute, listed in ids.items() if len(listed) > 1}
 
     def ids_of(self, index: int, minutes_per_interval: int) -> tuple[str, ...]:
         """The ids of the events of an interval (by index), sorted."""
         first = index * minutes_per_interval
-        return tuple(
-            sorted(i for m in range(first, first + minutes_per_interval) for i in self.ids.get(m, ()))
-        )
+        minutes = range(first, first + minutes_per_interval)
+        return tuple(sorted(i for minute in minutes for i in self.minute_ids(minute)))
 
     def intervals(self, lo: int, hi: int, minutes_per_interval: int) -> Iterator[tuple[int, int, int]]:
         """``(interval index, total, failed)`` of the intervals in ``[lo, hi)`` (interval
         indices) that hold requests, in order."""
         first, last = lo * minutes_per_interval, hi * minutes_per_interval
-        minutes = self.minutes
-        if last - first <= len(minutes):  # a fold of the last hour or so: walk its minutes
-            found = [m for m in range(first, last) if m in minutes]
+        totals, failures = self.totals, self.failures
+        if last - first <= len(totals):  # a fold of the last hour or so: walk its minutes
+            found = [m for m in range(first, last) if m in totals]
         else:
-            found = sorted(m for m in minutes if first <= m < last)
+            found = sorted(m for m in totals if first <= m < last)
+        if minutes_per_interval == 1:  # an interval is a minute
+            for minute in found:
+                total = totals[minute]
+                if total:
+                    yield minute, total, failures.get(minute, 0)
+            return
         current, total, failed = -1, 0, 0
         for minute in found:
             index = minute // minutes_per_interval
@@ -81,25 +107,25 @@ class RequestLog:
                 if current >= 0 and total:
                     yield current, total, failed
                 current, total, failed = index, 0, 0
-            counts = self.minutes[minute]
-            total += counts[0]
-            failed += counts[1]
+            total += totals[minute]
+            failed += failures.get(minute, 0)
         if current >= 0 and total:
             yield current, total, failed
 
     def drop_before(self, minute: int) -> None:
         """Forget the minutes before ``minute``. The caller promises that no minute before it
         is added later (they are folded: an event for one would be late)."""
-        minutes, ids, start = self.minutes, self.ids, self.dropped_to
-        if start is not None and minute - start <= len(minutes):  # the last hour or so: walk it
-            for stale in range(start, minute):
-                minutes.pop(stale, None)
-                ids.pop(stale, None)
-        else:
-            for stale in [m for m in minutes if m < minute]:
-                del minutes[stale]
-            for stale in [m for m in ids if m < minute]:
-                del ids[stale]
+        start = self.dropped_to
+        held: dict[int, Any]
+        for held in (self.totals, self.failures, self.ids, self.more_ids):
+            if not held:
+                continue
+            if start is not None and minute - start <= len(held):  # the last hour or so: walk it
+                for stale in range(start, minute):
+                    held.pop(stale, None)
+            else:
+                for stale in [m for m in held if m < minute]:
+                    del held[stale]
         self.dropped_to = minute if start is None else max(start, minute)
 
 

@@ -81,7 +81,8 @@ class Engine:
         self.watermark: int | None = None
         self._settled: int | None = None
         self._earliest: int | None = None  # of the events applied before there was a watermark
-        self._seen: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # id -> key time (µs) of the events not folded yet
+        self._seen_by_minute: dict[int, list[str]] = {}  # the same ids by epoch minute of key time
         self.timelines: dict[str, ServiceTimeline] = {}
         self._uptime: dict[str, list[UptimeClauseState]] = {}
         self._responses: dict[str, list[ResponseClauseState]] = {}
@@ -177,12 +178,18 @@ class Engine:
                 self._advance(at)
             return LATE
         seen[event_id] = key_time
+        minute = key_time // MINUTE_US
+        same_minute = self._seen_by_minute.get(minute)
+        if same_minute is None:
+            self._seen_by_minute[minute] = [event_id]
+        else:
+            same_minute.append(event_id)
         if self._settled is None and (self._earliest is None or key_time < self._earliest):
             self._earliest = key_time
         if kind == "requests":
             log = self._requests.get(event.service)  # type: ignore[union-attr]
             if log is not None:
-                log.add(key_time // MINUTE_US, event.total, event.failed, event_id)  # type: ignore[union-attr]
+                log.add(minute, event.total, event.failed, event_id)  # type: ignore[union-attr]
                 if event.failed:  # type: ignore[union-attr]
                     self.watch.failed_requests(event.service, key_time)  # type: ignore[union-attr]
         elif kind == "status":
@@ -256,10 +263,33 @@ class Engine:
             folded = [m for m in (s.folded_minute for s in availability) if m is not None]
             if folded:
                 self._requests[service].drop_before(min(folded))
-        seen = self._seen
-        for stale in [event_id for event_id, key_time in seen.items() if key_time < upto]:
-            del seen[stale]
+        self._forget_seen(upto)
         self._settled = upto
+
+    def _forget_seen(self, upto: int) -> None:
+        """Forget the ids of events whose key time is before ``upto``: their duplicates
+        would be late. Only the minutes before ``upto`` are looked at."""
+        seen, by_minute = self._seen, self._seen_by_minute
+        last = upto // MINUTE_US  # the minute holding ``upto``: only some of its ids go
+        for minute in [m for m in by_minute if m <= last]:
+            if minute < last:
+                for event_id in by_minute.pop(minute):
+                    del seen[event_id]
+                continue
+            kept = []
+            for event_id in by_minute[minute]:
+                if seen[event_id] < upto:
+                    del seen[event_id]
+                else:
+                    kept.append(event_id)
+            by_minute[minute] = kept
+
+    def restore_seen(self, seen: dict[str, int]) -> None:
+        """The ids of the events not folded yet, with their key times (µs), from a snapshot."""
+        self._seen = dict(seen)
+        self._seen_by_minute = {}
+        for event_id, key_time in self._seen.items():
+            self._seen_by_minute.setdefault(key_time // MINUTE_US, []).append(event_id)
 
     # output --------------------------------------------------------------------------
     def take_notices(self) -> list[Notice]:

@@ -98,14 +98,15 @@ def _ticket_from(data: list[Any]) -> Ticket:
 def _log_data(log: RequestLog) -> list[list[Any]]:
     """[minute, total, failed] and, when the log keeps them, the ids of the minute's events."""
     return [
-        [minute, *counts, *([log.ids.get(minute, [])] if log.keep_ids else [])]
-        for minute, counts in log.minutes.items()
+        [minute, total, failed, *([log.minute_ids(minute)] if log.keep_ids else [])]
+        for minute, total, failed in log.counts()
     ]
 
 
 def _restore_log(log: RequestLog, data: list[list[Any]]) -> None:
-    log.minutes = {minute: [total, failed] for minute, total, failed, *_ in data}
-    log.ids = {line[0]: list(line[3]) for line in data if len(line) > 3 and line[3]}
+    log.totals = {minute: total for minute, total, *_ in data}
+    log.failures = {minute: failed for minute, _, failed, *_ in data if failed}
+    log.restore_ids({line[0]: list(line[3]) for line in data if len(line) > 3 and line[3]})
     log.dropped_to = None  # not known: the first drop looks at every minute
 
 
@@ -230,7 +231,7 @@ def restore_state(engine: Engine, data: dict[str, Any]) -> None:
     engine.watermark = data["watermark"]
     engine._settled = data["settled"]
     engine._earliest = data["earliest"]
-    engine._seen = dict(data["seen"])
+    engine.restore_seen(data["seen"])
     for service, timeline_data in data["timelines"].items():
         timeline = engine.timelines.get(service)
         if timeline is not None:
