@@ -491,6 +491,34 @@ class AvailabilityClauseState:
         budget = self.budget(key)
         return (spent / budget if budget > 0 else Fraction(int(spent > 0))), spent > budget
 
+    def quiet_through(self, upto: int, keys: list[PeriodKey], threshold: Decimal) -> bool:
+        """Whether folding the intervals ended by ``upto`` (µs) surely leaves every budget
+        notice of the periods ``keys`` false, so the watch need not fold them yet: each new
+        interval adds at most one to what is spent (an error rate is at most 1, a down
+        interval counts once) and the open down run may release the intervals it holds.
+        Never for request_ratio, whose first dip is found by folding."""
+        if self.clause.method == "request_ratio" or self.folded_to is None:
+            return False
+        most = max(upto // self.interval - self.folded_to, 0) + sum(self.run.held.values())
+        for key in keys:
+            budget, share = self._risk_limits(key, threshold)
+            limit = min(share, budget)  # at risk from ``share`` on, breached past ``budget``
+            totals = self.totals.get(key)
+            if totals is None:
+                spent_most: Fraction | int = most
+            elif self.counts_downtime:
+                spent_most = totals.down + most
+            else:
+                rate = totals.rate
+                if (rate.numerator + most * rate.denominator) * limit.denominator >= (
+                    limit.numerator * rate.denominator
+                ):
+                    return False
+                continue
+            if spent_most >= limit:
+                return False
+        return True
+
     def risk(self, key: PeriodKey, totals: PeriodTotals, threshold: Decimal) -> list[NoticeType]:
         """The budget notices true of a period's settled totals (not request_ratio's)."""
         if self.clause.method == "request_ratio":

@@ -217,10 +217,15 @@ class NoticeWatch:
 
     def _check_availability(self, watched: _Watched, state: AvailabilityClauseState, horizon: int) -> int:
         """Fold what has settled, then state the budget notices of the open periods (and
-        request_ratio's first dips). Nothing else can change them before another wake."""
+        request_ratio's first dips). Nothing else can change them before another wake.
+        While the new intervals cannot make a notice true, the fold waits (for the hourly
+        fold, or a later wake): the small folds of the watch were a tenth of a replay."""
+        periods = self._open_periods(watched, horizon)
+        if state.quiet_through(horizon, periods, watched.threshold):
+            return NEVER
         state.fold(horizon)
         contract, clause = state.contract, state.clause
-        for key in self._open_periods(watched, horizon):
+        for key in periods:
             dip = state.dips.get(key)
             if dip is not None:
                 self._emit(Notice(NoticeType.AT_RISK, contract.id, clause.id, key, horizon, dip))
