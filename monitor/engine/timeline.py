@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -89,6 +89,10 @@ class ServiceTimeline:
         zero-length "up" between two "down"s at the same instant never splits an outage.
         """
         pending = self.pending
+        if not self.pending_downs and not self.down_before and self.down_since is None:
+            del pending[: bisect_left(pending, (upto,))]  # all up, and up before: nothing changes
+            self._settle(upto)
+            return
         cut = 0
         while cut < len(pending) and pending[cut][0] < upto:
             at = pending[cut][0]
@@ -106,6 +110,9 @@ class ServiceTimeline:
             self.pending_downs -= sum(change[2] for change in pending[cut : last + 1])
             cut = last + 1
         del pending[:cut]
+        self._settle(upto)
+
+    def _settle(self, upto: int) -> None:
         self.settled = upto
         if self.announcements and self.announcements[0][1] < upto - MAINTENANCE_RETENTION_US:
             horizon = upto - MAINTENANCE_RETENTION_US
