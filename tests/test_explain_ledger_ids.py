@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from monitor.contract import Contract
 from monitor.engine import Engine
 from monitor.engine.snapshot import export_state, restore_state
-from monitor.events import decode_event
+from monitor.events import decode_event, event_json
 from monitor.explain import Explanation, explain_from_events, explain_from_ledger
 from monitor.ledger.store import Ledger
 from tests import test_availability_properties as availability_streams
@@ -285,7 +285,7 @@ def agree(
 
 
 def lines_of(events: Sequence[Any]) -> list[str]:
-    return [event.model_dump_json() for event in events]
+    return [event_json(event) for event in events]
 
 
 @PROPERTY

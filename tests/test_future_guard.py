@@ -8,14 +8,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.cli import main
 from monitor.engine import Engine, Outcome
-from monitor.events import StatusEvent, TicketEvent, decode_event
+from monitor.events import StatusEvent, TicketEvent, decode_event, event_json, status_event
 from monitor.replay import replay
 from monitor.timeutil import to_us
 from tests.builders import contract, maintenance, status, uptime
@@ -26,7 +25,7 @@ SKEW = timedelta(hours=1)
 
 
 def _line(event: StatusEvent | TicketEvent) -> bytes:
-    return orjson.dumps(event.model_dump(mode="json"))
+    return event_json(event).encode()
 
 
 @settings(max_examples=60)
@@ -47,9 +46,8 @@ def test_future_events_leave_replay_equal_to_the_reference_of_the_others(scenari
         # some reuse the id of a counted event: a refused event must not make it a duplicate
         reused = data.draw(st.sampled_from([None, *[e.event_id for e in events]]))
         future.append(
-            StatusEvent(
+            status_event(
                 event_id=reused or f"future{index}",
-                type="status",
                 service=data.draw(st.sampled_from(["api", "web"])),
                 status="down",
                 at=at,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from monitor.engine import Engine, Outcome
 from monitor.engine.credits import contract_records
 from monitor.engine.results import ClauseResult
-from monitor.events import Event, MaintenanceEvent, StatusEvent
+from monitor.events import Event, MaintenanceEvent, StatusEvent, event_json
 from monitor.stream.partitions import Stream, partition_of
 from monitor.stream.processor import PartitionProcessor
 from tests.test_properties import LATENESS, scenarios
@@ -29,7 +29,7 @@ def _route(event: Event) -> tuple[tuple[Stream, int], str]:
 
 
 def _raw(event: Event) -> bytes:
-    return orjson.dumps(event.model_dump(mode="json"))
+    return event_json(event).encode()
 
 
 class ChangelogStore(dict):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from monitor.contract import Contract
 from monitor.engine import Engine
 from monitor.engine.snapshot import export_state, restore_state
-from monitor.events import Event, MaintenanceEvent, StatusEvent, TicketEvent
+from monitor.events import Event, MaintenanceEvent, TicketEvent, status_event
 from tests.reference import reference_records
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe", "America/Santiago", "UTC"]
@@ -135,9 +135,8 @@ def event_streams(draw, contract_ids: list[str]) -> list[Event]:
         event_id = f"e{index:03d}"
         if kind == "status":
             events.append(
-                StatusEvent(
+                status_event(
                     event_id=event_id,
-                    type="status",
                     service=draw(st.sampled_from(["api", "web"])),
                     status=draw(st.sampled_from(["up", "down"])),
                     at=at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,7 +83,7 @@ class Engine:
         self._settled: int | None = None
         self._earliest: int | None = None  # of the events applied before there was a watermark
         self._seen: dict[str, int] = {}  # id -> key time (µs) of the events not folded yet
-        self._seen_by_minute: dict[int, list[str]] = {}  # the same ids by epoch minute of key time
+        self._seen_by_minute: defaultdict[int, list[str]] = defaultdict(list)  # the ids by minute of key time
         self.timelines: dict[str, ServiceTimeline] = {}
         self._uptime: dict[str, list[UptimeClauseState]] = {}
         self._responses: dict[str, list[ResponseClauseState]] = {}
@@ -160,7 +161,7 @@ class Engine:
         kind = event.type  # dispatch on the tag: this is the per-event hot path
         if kind == "ticket" and event.contract not in self.contracts:  # type: ignore[union-attr]
             return Verdict(Outcome.INVALID, f"unknown contract {event.contract!r}")  # type: ignore[union-attr]
-        at = event.at_us if kind == "requests" else (event.at - EPOCH) // ONE_MICROSECOND  # type: ignore[union-attr]
+        at = event.at_us if kind == "requests" or kind == "status" else (event.at - EPOCH) // ONE_MICROSECOND  # type: ignore[union-attr]
         if not_after is not None and at > not_after:
             return _future(event, not_after)
         event_id = event.event_id
@@ -179,11 +180,7 @@ class Engine:
             return LATE
         seen[event_id] = key_time
         minute = key_time // MINUTE_US
-        same_minute = self._seen_by_minute.get(minute)
-        if same_minute is None:
-            self._seen_by_minute[minute] = [event_id]
-        else:
-            same_minute.append(event_id)
+        self._seen_by_minute[minute].append(event_id)
         if self._settled is None and (self._earliest is None or key_time < self._earliest):
             self._earliest = key_time
         if kind == "requests":
@@ -287,9 +284,9 @@ class Engine:
     def restore_seen(self, seen: dict[str, int]) -> None:
         """The ids of the events not folded yet, with their key times (µs), from a snapshot."""
         self._seen = dict(seen)
-        self._seen_by_minute = {}
+        self._seen_by_minute = defaultdict(list)
         for event_id, key_time in self._seen.items():
-            self._seen_by_minute.setdefault(key_time // MINUTE_US, []).append(event_id)
+            self._seen_by_minute[key_time // MINUTE_US].append(event_id)
 
     # output --------------------------------------------------------------------------
     def take_notices(self) -> list[Notice]:
