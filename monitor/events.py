@@ -279,11 +279,13 @@ _plain_moments: dict[str, tuple[datetime, int]] = {}  # text -> (moment, µs): s
 def _plain_moment(text: str) -> tuple[datetime, int] | None:
     """A timestamp in the usual shape with its year in range, or None (pydantic decides);
     kept in ``_plain_moments``."""
-    if _PLAIN_TIMESTAMP.fullmatch(text) is None or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+    if _PLAIN_TIMESTAMP.fullmatch(text) is None:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
         return None
     if len(_plain_moments) >= _PLAIN_MOMENTS_KEPT:
         _plain_moments.clear()

@@ -90,16 +90,17 @@ class RequestLog:
         indices) that hold requests, in order."""
         first, last = lo * minutes_per_interval, hi * minutes_per_interval
         totals, failures = self.totals, self.failures
-        if last - first <= len(totals):  # a fold of the last hour or so: walk its minutes
-            found = [m for m in range(first, last) if m in totals]
-        else:
-            found = sorted(m for m in totals if first <= m < last)
-        if minutes_per_interval == 1:  # an interval is a minute
-            for minute in found:
-                total = totals[minute]
+        walk = last - first <= len(totals)  # a fold of the last hour or so: walk its minutes
+        if walk and minutes_per_interval == 1:  # an interval is a minute
+            for minute in range(first, last):
+                total = totals.get(minute)
                 if total:
                     yield minute, total, failures.get(minute, 0)
             return
+        if walk:
+            found = [m for m in range(first, last) if m in totals]
+        else:
+            found = sorted(m for m in totals if first <= m < last)
         current, total, failed = -1, 0, 0
         for minute in found:
             index = minute // minutes_per_interval
@@ -296,8 +297,7 @@ class AvailabilityClauseState:
 
     def _eligible(self, lo: int, hi: int, excluded: list[Interval]) -> Iterator[tuple[PeriodKey, int]]:
         for key, j0, j1 in self._pieces(lo, hi):
-            left_out = sum(min(b, j1) - max(a, j0) for a, b in excluded if a < j1 and b > j0)
-            yield key, (j1 - j0) - left_out
+            yield key, _not_excluded(j0, j1, excluded)
 
     def whole_period_eligible(self, key: PeriodKey) -> int:
         """Eligible intervals of the whole period, with the maintenance known so far."""
@@ -315,28 +315,27 @@ class AvailabilityClauseState:
         """Add the intervals ``[lo, hi)`` (indices) to ``scan``, in order."""
         excluded = self.excluded_ranges(lo, hi)
         totals = scan.totals
-        for key, count in self._eligible(lo, hi, excluded):
+        for key, j0, j1 in list(self._pieces(lo, hi)):  # (an interval outside every period counts nowhere)
             figures = totals.get(key)
             if figures is None:
                 figures = totals[key] = PeriodTotals()
-            figures.eligible += count
-        size, above, min_requests = self.interval, self._above, self._min_requests
+            figures.eligible += _not_excluded(j0, j1, excluded)
+            self._scan_period(key, figures, j0, j1, excluded, scan)
+        if scan.run.start is not None and scan.run.end < hi * self.interval:  # (``_down`` may replace it)
+            self._end_run(scan)
+
+    def _scan_period(
+        self, key: PeriodKey, figures: PeriodTotals, j0: int, j1: int, excluded: list[Interval], scan: _Scan
+    ) -> None:
+        """Add the intervals ``[j0, j1)`` of the period ``key`` to its ``figures``, in order."""
+        above, min_requests = self._above, self._min_requests
         dips = scan.dips if self.clause.method == "request_ratio" else None
-        pieces = list(self._pieces(lo, hi))  # (period, first interval, end interval), in order
-        piece = cut = 0
-        for index, total, failed in self.log.intervals(lo, hi, self.minutes_per_interval):
+        cut = 0
+        for index, total, failed in self.log.intervals(j0, j1, self.minutes_per_interval):
             while cut < len(excluded) and excluded[cut][1] <= index:
                 cut += 1
             if cut < len(excluded) and excluded[cut][0] <= index:
                 continue
-            while piece < len(pieces) and pieces[piece][2] <= index:
-                piece += 1
-            if piece == len(pieces) or pieces[piece][1] > index:
-                continue  # outside every period
-            key = pieces[piece][0]
-            figures = totals.get(key)
-            if figures is None:
-                figures = totals[key] = PeriodTotals()
             figures.total += total
             if not failed:
                 continue
@@ -347,8 +346,6 @@ class AvailabilityClauseState:
                     self._down(index, key, failed, total, scan)
             if dips is not None and key not in dips:
                 self._check_dip(key, figures, dips)
-        if scan.run.start is not None and scan.run.end < hi * size:  # (``_down`` may replace the run)
-            self._end_run(scan)
 
     def _down(self, index: int, key: PeriodKey, failed: int, total: int, scan: _Scan) -> None:
         start = index * self.interval
@@ -563,3 +560,8 @@ class AvailabilityClauseState:
     def exclusion_sources(self, key: PeriodKey, clock: int) -> list[tuple[int, int, str]]:
         start, end = self.calendar.bounds(key)
         return self._exclusions.lines(start, min(end, clock))
+
+
+def _not_excluded(j0: int, j1: int, excluded: list[Interval]) -> int:
+    """How many of the intervals ``[j0, j1)`` lie outside the excluded index ranges."""
+    return (j1 - j0) - sum(min(b, j1) - max(a, j0) for a, b in excluded if a < j1 and b > j0)

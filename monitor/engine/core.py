@@ -161,7 +161,11 @@ class Engine:
         kind = event.type  # dispatch on the tag: this is the per-event hot path
         if kind == "ticket" and event.contract not in self.contracts:  # type: ignore[union-attr]
             return Verdict(Outcome.INVALID, f"unknown contract {event.contract!r}")  # type: ignore[union-attr]
-        at = event.at_us if kind == "requests" or kind == "status" else (event.at - EPOCH) // ONE_MICROSECOND  # type: ignore[union-attr]
+        at = (
+            event.at_us  # type: ignore[union-attr]
+            if kind == "requests" or kind == "status"  # the records that hold their instants in µs
+            else (event.at - EPOCH) // ONE_MICROSECOND
+        )
         if not_after is not None and at > not_after:
             return _future(event, not_after)
         event_id = event.event_id
