@@ -143,9 +143,9 @@ class RateSum:
 
     def add(self, failed: int, total: int) -> None:
         denominator = self.denominator
-        rest = denominator % total
+        quotient, rest = divmod(denominator, total)  # one pass over a big denominator
         if rest == 0:
-            self.numerator += failed * (denominator // total)
+            self.numerator += failed * quotient
             return
         common = gcd(total, rest)
         scale = total // common

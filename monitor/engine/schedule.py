@@ -82,7 +82,11 @@ class MaintenanceSchedule:
         """Merged scheduled windows within ``[lo, hi)`` (only inside the contract's periods)."""
         if self.empty:
             return []
+        pieces = list(self._calendar.pieces(lo, hi))
+        if len(pieces) == 1:  # one period's merged windows, clipped: still sorted and disjoint
+            key, piece_lo, piece_hi = pieces[0]
+            return clip(self._period_windows(key), piece_lo, piece_hi)
         found: list[Interval] = []
-        for key, piece_lo, piece_hi in self._calendar.pieces(lo, hi):
+        for key, piece_lo, piece_hi in pieces:
             found.extend(clip(self._period_windows(key), piece_lo, piece_hi))
         return merge(found)
