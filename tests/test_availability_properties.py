@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -289,3 +289,44 @@ def test_folding_settled_intervals_agrees_with_the_brute_force(
     lateness = timedelta(minutes=lateness_minutes)
     expected = brute_force(scenario, lateness_minutes * MINUTE)
     assert engine_figures(scenario, lines, lateness) == expected
+
+
+def replayed_notices(scenario: Scenario, lines: list[str], lateness: timedelta, fold_every_wake: bool) -> Any:
+    """Replay's records and notices; with ``fold_every_wake``, the watch folds a woken clause
+    every time, as it did before it learnt to wait while no notice could become true."""
+    engine = Engine([contract(scenario)], lateness)
+    if fold_every_wake:
+        for states in engine._availability.values():
+            for state in states:
+                state.quiet_through = lambda *_: False  # type: ignore[method-assign]
+    report = ReplayReport(records=[])
+    run_engine(engine, lines, report)
+    clock = BASE_US + scenario.clock * MINUTE
+    engine.advance_to(clock)
+    records = [r.to_record() for r in engine.results(clock)]
+    return records, [n.to_record() for n in engine.take_notices()]
+
+
+@st.composite
+def budget_scenarios(draw: Any) -> Scenario:
+    """Clauses whose budget notices the watch may wait for (not request_ratio), with small
+    budgets, so that notices come often."""
+    scenario = draw(scenarios().filter(lambda s: s.clause["method"] != "request_ratio"))
+    clause = scenario.clause | {"target_percent": draw(st.sampled_from([99, 99.9, 99.99]))}
+    return replace(scenario, clause=clause)
+
+
+@CHECKS
+@given(budget_scenarios(), st.randoms(use_true_random=False), st.sampled_from([60, 120]))
+def test_the_watch_waiting_to_fold_states_the_same_notices_at_the_same_clocks(
+    scenario: Scenario, rng: random.Random, lateness_minutes: int
+) -> None:
+    """The watch skips the fold of a woken clause while the new intervals cannot make a budget
+    notice true; its notices (at risk, breached, closing, with their clocks and facts) and
+    records must equal those of folding at every wake. (A lateness of an hour or more: the
+    engine's own folds are then an hour apart, and the watch's folds matter.)"""
+    lines = events(scenario, rng, split=rng.random() < 0.5)
+    lines.sort(key=lambda line: datetime.fromisoformat(json.loads(line)["at"]))
+    lateness = timedelta(minutes=lateness_minutes)
+    waiting = replayed_notices(scenario, lines, lateness, fold_every_wake=False)
+    assert waiting == replayed_notices(scenario, lines, lateness, fold_every_wake=True)

@@ -1142,6 +1142,30 @@ def test_duplicates_and_unknown_contracts() -> None:
     assert results[("api-uptime", "2026-09")].attained == Fraction(100 * (720 - 1), 720)
 
 
+def test_a_fold_forgets_the_ids_settled_and_keeps_the_rest_of_their_minute() -> None:
+    """The duplicate check forgets an id once its event is settled (a repeat is then late),
+    even when the settled point falls inside that event's minute."""
+    engine = Engine([contract(uptime())])  # lateness 1 h: the engine folds an hour at a time
+    verdicts = feed(
+        engine,
+        [
+            status("2026-09-10T10:00:10Z", "up", event_id="early"),
+            status("2026-09-10T10:00:50Z", "up", event_id="later"),  # the same minute, 40 s after
+            # watermark 11:00:30: settled up to 10:00:30, between the two (first fold: from 09:00:10)
+            status("2026-09-10T11:00:30Z", "up", event_id="clock"),
+            status("2026-09-10T10:00:50Z", "up", event_id="later"),  # not settled: a duplicate
+            status("2026-09-10T10:00:10Z", "up", event_id="early"),  # settled: late
+        ],
+    )
+    assert [v.outcome for v in verdicts] == [
+        Outcome.APPLIED,
+        Outcome.APPLIED,
+        Outcome.APPLIED,
+        Outcome.DUPLICATE,
+        Outcome.LATE,
+    ]
+
+
 def test_finality_at_period_end_plus_lateness_and_plus_within() -> None:
     acme = contract(uptime(), response())  # within 24h
     lines = [status("2026-10-05T00:00:00Z", "up")]
