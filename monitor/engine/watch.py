@@ -64,6 +64,8 @@ class _Watched:
     threshold: Decimal
     due: int = 0
     next_close: PeriodKey | None = None
+    # the last open periods found: (next_close, horizons [from, to] they hold for, periods)
+    open_periods: tuple[PeriodKey, int, int, list[PeriodKey]] | None = None
 
 
 class NoticeWatch:
@@ -198,13 +200,24 @@ class NoticeWatch:
             del self.recent[notice_id_]
 
     def _open_periods(self, watched: _Watched, horizon: int) -> list[PeriodKey]:
+        """The periods from the next one to close that started before ``horizon`` (kept
+        for the next wakes: most come before another period starts)."""
         if watched.next_close is None:
             return []
+        known = watched.open_periods
+        if known is not None and known[0] == watched.next_close and known[1] <= horizon <= known[2]:
+            return known[3]
         keys = []
-        for key in watched.state.calendar.keys_from(watched.next_close):
-            if watched.state.calendar.bounds(key)[0] >= horizon:
+        calendar = watched.state.calendar
+        holds_from, holds_to = NEVER, NEVER  # no later period: the same for any later horizon
+        for key in calendar.keys_from(watched.next_close):
+            start = calendar.bounds(key)[0]
+            if start >= horizon:
+                holds_to = start
                 break
             keys.append(key)
+            holds_from = start + 1
+        watched.open_periods = (watched.next_close, holds_from if keys else -NEVER, holds_to, keys)
         return keys
 
     def _check_risk(self, watched: _Watched, clock: int, settled: int | None) -> int:
