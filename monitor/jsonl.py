@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -13,6 +14,5 @@ def lines_of(handle: Iterable[bytes]) -> Iterator[bytes]:
     lines = iter(handle)
     first = next(lines, None)
     if first is None:
-        return
-    yield first.removeprefix(UTF8_BOM)
-    yield from lines
+        return iter(())
+    return chain((first.removeprefix(UTF8_BOM),), lines)  # no Python step per line: replay reads millions
