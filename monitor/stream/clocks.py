@@ -68,10 +68,13 @@ class IdleRule:
 def let_caught_up_sources_follow(processor: PartitionProcessor, tp: TP, positions: Positions) -> None:
     """A source partition with nothing left to read must not hold the engine's clock back
     (an empty maintenance partition would stop anything from settling, or a breach from
-    being noticed): it follows the source being read (``tp``, which just moved the clock)."""
+    being noticed): it follows the source being read (``tp``, which just moved the clock).
+    "Nothing left" is judged on an end offset fetched no earlier than ``tp`` was
+    (``Positions.caught_up_as_of``): a busy partition whose end offset is stale must not jump to
+    the clock of a sparse one read ahead of it."""
     clock = processor.clocks.get(tp.topic)
     if clock is None:
         return
     for source in processor.clocks:
-        if source != tp.topic and positions.caught_up(TP(source, tp.partition)):
+        if source != tp.topic and positions.caught_up_as_of(TP(source, tp.partition), leader=tp):
             processor.follow(clock, source)

@@ -17,6 +17,8 @@ attribute of faust or aiokafka, so an upgrade has one module to re-check.
   consumer keeps the offsets the worker needs (and the partition sets it must fix) only in
   private attributes; used to tell "caught up" and to restart a partition faust stopped reading
   (faust-streaming issues #175 and #640).
+- ``end_offset_fetched_ms``: when a partition's end offset was last fetched (aiokafka has it;
+  faust-streaming 0.15.3 does not pass it on), so that a stale one is not taken for "caught up".
 - ``faust_is_rebalancing``: whether faust's table recovery still owns the consumer.
 """
 
@@ -301,6 +303,19 @@ def read_offset(consumer: Any, tp: TP) -> int | None:
     """The last offset faust handed to an agent (``Consumer._read_offset``)."""
     offset: int | None = consumer._read_offset.get(tp)
     return offset
+
+
+def end_offset_fetched_ms(consumer: Any, tp: TP) -> int | None:
+    """When faust's consumer last learned the end offset of ``tp`` (its ``highwater``) from a fetch
+    response: aiokafka 0.14's ``last_poll_timestamp``, wall-clock milliseconds; None if never, or if
+    ``tp`` is not assigned (any more). faust-streaming 0.15.3 keeps the aiokafka consumer on its
+    consumer thread's private ``_thread``; aiokafka sets the stamp on that thread (an int read here
+    under the GIL, as faust reads the highwater itself)."""
+    try:
+        stamp: int | None = consumer._thread._ensure_consumer().last_poll_timestamp(tp)
+    except (AssertionError, KeyError):  # aiokafka asserts the partition is assigned
+        return None
+    return stamp
 
 
 def describe_partition(consumer: Any, tp: TP) -> str:

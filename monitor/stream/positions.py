@@ -3,12 +3,13 @@ and whether anything is left to read."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 
 import faust
 from faust.types import TP
 
-from monitor.stream.faust_patches import committed_offset, faust_is_rebalancing
+from monitor.stream.faust_patches import committed_offset, end_offset_fetched_ms, faust_is_rebalancing
 
 
 class Positions:
@@ -20,6 +21,7 @@ class Positions:
         self.read_topics = frozenset(read_topics)
         self._assigned: frozenset[TP] | None = None
         self._end_offsets: dict[TP, int] = {}
+        self._end_offsets_ms: dict[TP, int] = {}  # when each was asked for (wall-clock ms)
         self._processed: dict[TP, int] = {}
 
     def reassigned(self) -> None:
@@ -54,6 +56,27 @@ class Positions:
         highwater = self.highwater(tp)
         return highwater is not None and self.next_to_process(tp) >= highwater
 
+    def caught_up_as_of(self, tp: TP, leader: TP) -> bool:
+        """Caught up, by an end offset learned no earlier than the last fetch of ``leader``: only
+        then may ``tp`` follow the clock that a record of ``leader`` just moved.
+
+        The end offset of a partition comes with each fetch of it, and aiokafka fetches none
+        for a partition whose fetched records faust has not taken (nor for one faust paused):
+        its end offset can be older than the record just read from ``leader``, and more may
+        have been written to it since. Seen on Apache Kafka after a restart behind a backlog: the
+        uptime partition looked caught up on an end offset some 8,000 records short when a
+        maintenance announcement dated two weeks ahead arrived; it followed that clock, and the
+        8,000 records (an outage among them) were refused as late, by that worker and, through
+        its journal, by the one taking over."""
+        if not self.caught_up(tp):
+            return False
+        consumer = self._app.consumer
+        if consumer.highwater(tp) is not None:
+            learned_ms = end_offset_fetched_ms(consumer, tp)
+        else:
+            learned_ms = self._end_offsets_ms.get(tp)
+        return learned_no_earlier(learned_ms, end_offset_fetched_ms(consumer, leader))
+
     def highwater(self, tp: TP) -> int | None:
         """The partition's end offset, or None while it is not known."""
         highwater: int | None = self._app.consumer.highwater(tp)
@@ -83,7 +106,16 @@ class Positions:
         read = [tp for tp in consumer.assignment() if tp.topic in self.read_topics]
         unknown = [tp for tp in read if consumer.highwater(tp) is None]
         if unknown:
+            asked_ms = time.time_ns() // 1_000_000  # before asking: the answer is at least this new
             self._end_offsets.update(await consumer.highwaters(*unknown))
+            self._end_offsets_ms.update(dict.fromkeys(unknown, asked_ms))
+
+
+def learned_no_earlier(learned_ms: int | None, leader_fetched_ms: int | None) -> bool:
+    """Whether an end offset learned at ``learned_ms`` is at least as new as the last fetch of the
+    leading partition (``leader_fetched_ms``); both wall-clock milliseconds of this process, None
+    when not known (then: no)."""
+    return learned_ms is not None and leader_fetched_ms is not None and learned_ms >= leader_fetched_ms
 
 
 def next_unread(last_read: int | None, committed: int | None) -> int:
