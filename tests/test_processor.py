@@ -158,6 +158,33 @@ def test_inputs_read_again_after_a_crash_are_duplicates_not_late():
     assert again.handle(late, "uptime", len(lines)).verdict.outcome is Outcome.LATE
 
 
+def test_a_follow_says_how_far_it_moved_the_clock():
+    """What the worker logs when a source follows another by more than the allowed lateness
+    (its records dated before would be late): the distance the follower's clock moved."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.builders import contract, uptime
+
+    partition = partition_of("api", PARTITIONS)
+    processor = PartitionProcessor(
+        Stream.UPTIME,
+        partition,
+        PARTITIONS,
+        [contract(uptime())],
+        timedelta(hours=1),
+        ChangelogStore(),
+        1000,
+        ("uptime", "maintenance"),
+    )
+    hour_us = 3_600_000_000
+    nine = 1_000_000 * int(datetime(2026, 10, 21, 9, tzinfo=UTC).timestamp())
+    assert processor.lateness_us == hour_us
+    assert processor.follow(nine, "uptime") == 0  # it had no clock: nothing to measure
+    assert processor.follow(nine - hour_us, "uptime") == 0  # a clock never moves back
+    assert processor.follow(nine + 14 * 24 * hour_us, "uptime") == 14 * 24 * hour_us  # 14 days
+    assert processor.clocks["uptime"] == nine + 14 * 24 * hour_us
+
+
 def api_processor(store: ChangelogStore, snapshot_every: int) -> PartitionProcessor:
     """The processor of the uptime partition of service ``api``, for a contract watching it."""
     from datetime import timedelta

@@ -6,6 +6,7 @@ being in the log, it is read after everything before it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection
 from datetime import timedelta
@@ -17,6 +18,9 @@ from monitor.stream.control import carries_clock, clock_message
 from monitor.stream.faust_patches import faust_is_rebalancing
 from monitor.stream.positions import Positions
 from monitor.stream.processor import PartitionProcessor
+from monitor.timeutil import format_instant
+
+log = logging.getLogger("slamon.worker")
 
 IDLE_CHECKS_MAX_SECONDS = 5.0  # the idle rule looks at least this often ...
 IDLE_CHECKS_MIN_SECONDS = 0.2  # ... and at most this often (else four times per idle timeout)
@@ -77,4 +81,15 @@ def let_caught_up_sources_follow(processor: PartitionProcessor, tp: TP, position
         return
     for source in processor.clocks:
         if source != tp.topic and positions.caught_up_as_of(TP(source, tp.partition), leader=tp):
-            processor.follow(clock, source)
+            moved_us = processor.follow(clock, source)
+            if moved_us > processor.lateness_us:  # its records dated before now would be late
+                log.info(
+                    "%s-%d has nothing left to read at offset %d: follows %s-%d to %s (%s ahead)",
+                    source,
+                    tp.partition,
+                    positions.next_to_process(TP(source, tp.partition)),
+                    tp.topic,
+                    tp.partition,
+                    format_instant(clock),
+                    timedelta(microseconds=moved_us),
+                )

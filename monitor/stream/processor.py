@@ -45,7 +45,7 @@ from monitor.events import (
 from monitor.stream.partitions import Stream, contracts_for, partition_of
 from monitor.terms import Fingerprint, all_clauses, month_fingerprint
 from monitor.terms_guard import TermsChanged, check_terms, refusal
-from monitor.timeutil import EPOCH, ONE_MICROSECOND
+from monitor.timeutil import EPOCH, ONE_MICROSECOND, span_us
 
 DEFAULT_SNAPSHOT_EVERY = 2000
 SNAPSHOT_CHUNK = 256 * 1024  # characters of base64 per table value
@@ -328,12 +328,21 @@ class PartitionProcessor:
                 moved = True
         return moved
 
-    def follow(self, clock_us: int, source: str) -> None:
+    def follow(self, clock_us: int, source: str) -> int:
         """Let a source with nothing to read follow another one's clock. Journalled once per
         batch (at ``flush``), not per event: replaying the batch's events before the move can
-        only keep the clock lower, which never rejects an event that was applied."""
-        if self._move_clock(source, clock_us):
-            self._followed[source] = clock_us
+        only keep the clock lower, which never rejects an event that was applied. Returns how
+        far the source's clock moved (microseconds; 0 if it did not, or had none yet)."""
+        before = self.clocks.get(source)
+        if not self._move_clock(source, clock_us):
+            return 0
+        self._followed[source] = clock_us
+        return 0 if before is None else clock_us - before
+
+    @property
+    def lateness_us(self) -> int:
+        """The allowed lateness: an event this much older than the clock is still counted."""
+        return span_us(self._lateness)
 
     # output --------------------------------------------------------------------------
     def clause_results(self) -> list[ClauseResult]:
