@@ -80,16 +80,24 @@ def let_caught_up_sources_follow(processor: PartitionProcessor, tp: TP, position
     if clock is None:
         return
     for source in processor.clocks:
-        if source != tp.topic and positions.caught_up_as_of(TP(source, tp.partition), leader=tp):
+        follower = TP(source, tp.partition)
+        if source != tp.topic and positions.caught_up_as_of(follower, leader=tp):
             moved_us = processor.follow(clock, source)
-            if moved_us > processor.lateness_us:  # its records dated before now would be late
-                log.info(
-                    "%s-%d has nothing left to read at offset %d: follows %s-%d to %s (%s ahead)",
-                    source,
-                    tp.partition,
-                    positions.next_to_process(TP(source, tp.partition)),
-                    tp.topic,
-                    tp.partition,
-                    format_instant(clock),
-                    timedelta(microseconds=moved_us),
-                )
+            if moved_us > processor.lateness_us:  # the follower's records dated before are late now
+                _log_long_follow(follower, positions.next_to_process(follower), tp, clock, moved_us)
+
+
+def _log_long_follow(follower: TP, end: int, leader: TP, clock_us: int, moved_us: int) -> None:
+    """Say so when a partition that had records jumps to another's clock (one that never had a
+    record, an empty partition, is what following is for)."""
+    if end > 0:
+        log.info(
+            "%s-%d has nothing left to read at offset %d: follows %s-%d to %s (%s ahead)",
+            follower.topic,
+            follower.partition,
+            end,
+            leader.topic,
+            leader.partition,
+            format_instant(clock_us),
+            timedelta(microseconds=moved_us),
+        )
