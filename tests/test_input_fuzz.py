@@ -145,6 +145,7 @@ def brokerless_worker(data_dir: Path) -> Iterator[Harness]:
     # no consumer runs: every input partition is assigned, and read to its end after each record
     worker.positions.assigned = lambda: everything  # type: ignore[method-assign]
     worker.positions.highwater = lambda tp: ends.get(tp, 0)  # type: ignore[method-assign]
+    worker.positions.highwater_learned_ms = lambda tp: 0  # type: ignore[method-assign]  # all at once
     deadletter = RecordingTopic()
     worker.inputs.deadletter = deadletter  # type: ignore[assignment]
     worker.notices.topic = RecordingTopic()  # type: ignore[assignment]

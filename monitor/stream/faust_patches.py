@@ -31,6 +31,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from aiokafka.errors import ConsumerStoppedError
+from faust.exceptions import ConsumerNotStarted
 from faust.types import TP
 
 log = logging.getLogger("slamon.worker")
@@ -313,7 +314,7 @@ def end_offset_fetched_ms(consumer: Any, tp: TP) -> int | None:
     under the GIL, as faust reads the highwater itself)."""
     try:
         stamp: int | None = consumer._thread._ensure_consumer().last_poll_timestamp(tp)
-    except (AssertionError, KeyError):  # aiokafka asserts the partition is assigned
+    except (AssertionError, KeyError, ConsumerNotStarted):  # aiokafka asserts it is assigned
         return None
     return stamp
 

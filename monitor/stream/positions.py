@@ -70,12 +70,7 @@ class Positions:
         its journal, by the one taking over."""
         if not self.caught_up(tp):
             return False
-        consumer = self._app.consumer
-        if consumer.highwater(tp) is not None:
-            learned_ms = end_offset_fetched_ms(consumer, tp)
-        else:
-            learned_ms = self._end_offsets_ms.get(tp)
-        return learned_no_earlier(learned_ms, end_offset_fetched_ms(consumer, leader))
+        return learned_no_earlier(self.highwater_learned_ms(tp), self.highwater_learned_ms(leader))
 
     def highwater(self, tp: TP) -> int | None:
         """The partition's end offset, or None while it is not known."""
@@ -83,6 +78,14 @@ class Positions:
         if highwater is None:
             highwater = self._end_offsets.get(tp)  # a partition never fetched from: asked directly
         return highwater
+
+    def highwater_learned_ms(self, tp: TP) -> int | None:
+        """When the end offset ``highwater`` gives was learned (wall-clock ms of this process):
+        the partition's last fetch, or when it was asked for if never fetched; None if unknown."""
+        consumer = self._app.consumer
+        if consumer.highwater(tp) is not None:
+            return end_offset_fetched_ms(consumer, tp)
+        return self._end_offsets_ms.get(tp)
 
     def expected_next(self, tp: TP) -> int:
         """The offset the agent should be handed next: the one after the last it processed since
